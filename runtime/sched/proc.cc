@@ -1,0 +1,1229 @@
+// The G/M/P scheduler: run queues, work stealing, idle Ms, goroutine
+// creation and exit, parking and readying. See sched_internal.h for the
+// invariants [S1]..[S6] cited below, and docs/runtime/scheduler.md.
+#include <pthread.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <new>
+#include <thread>
+
+#include "runtime/sched/context.h"
+#include "runtime/sched/sanitizers.h"
+#include "runtime/sched/sched_internal.h"
+
+namespace go::sched {
+namespace {
+
+// Thread-local state. A goroutine can resume on a different OS thread, so
+// these are only ever read through the noinline accessors below: the compiler
+// must not cache a thread-local address across a context switch.
+thread_local M* tls_m = nullptr;
+thread_local G* tls_g = nullptr;         // goroutine running on this thread
+thread_local G* tls_thread_g = nullptr;  // this thread's own G (plain threads)
+
+__attribute__((noinline, noipa)) M* LoadM() { return tls_m; }
+__attribute__((noinline, noipa)) G* LoadG() { return tls_g; }
+__attribute__((noinline, noipa)) void StoreG(G* g) { tls_g = g; }
+
+Sched* g_sched = nullptr;
+std::once_flag g_start_once;
+
+int DefaultProcs() {
+  if (const char* e = getenv("GOMAXPROCS")) {
+    int n = atoi(e);
+    if (n > 0) return n > kMaxProcs ? kMaxProcs : n;
+  }
+  unsigned n = std::thread::hardware_concurrency();
+  if (n == 0) n = 1;
+  return n > static_cast<unsigned>(kMaxProcs) ? kMaxProcs : static_cast<int>(n);
+}
+
+uint64_t SplitMix(uint64_t& s) {
+  uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+thread_local uint64_t tls_rand = 0;
+
+uint32_t ThreadRand() {
+  if (tls_rand == 0) {
+    tls_rand = reinterpret_cast<uintptr_t>(&tls_rand) ^ static_cast<uint64_t>(MonoNow());
+  }
+  return static_cast<uint32_t>(SplitMix(tls_rand) >> 32);
+}
+
+void AcquireP(M* m, P* p) {
+  m->p = p;
+  p->m = m;
+  p->status.store(PStatus::kRunning, std::memory_order_release);
+}
+
+P* ReleaseP(M* m) {
+  P* p = m->p;
+  p->m = nullptr;
+  m->p = nullptr;
+  return p;
+}
+
+// ---------------------------------------------------------------------------
+// Gs: allocation, free lists, the registry.
+
+void RegisterG(G* g) {
+  Sched& s = sched();
+  G* head = s.allg.load(std::memory_order_relaxed);
+  do {
+    g->all_next = head;
+  } while (!s.allg.compare_exchange_weak(head, g, std::memory_order_release,
+                                         std::memory_order_relaxed));
+}
+
+G* AllocG() {
+  G* g = new G;
+  RegisterG(g);
+  return g;
+}
+
+G* GfGet(P* p) {
+  if (p) {
+    if (!p->gfree) {
+      // Refill from the global free list.
+      Sched& s = sched();
+      LockGuard l(s.lock);
+      while (s.gfree && p->ngfree < 32) {
+        G* g = s.gfree;
+        s.gfree = g->schedlink;
+        s.ngfree--;
+        g->schedlink = p->gfree;
+        p->gfree = g;
+        p->ngfree++;
+      }
+    }
+    if (G* g = p->gfree) {
+      p->gfree = g->schedlink;
+      p->ngfree--;
+      return g;
+    }
+    return AllocG();
+  }
+  Sched& s = sched();
+  {
+    LockGuard l(s.lock);
+    if (G* g = s.gfree) {
+      s.gfree = g->schedlink;
+      s.ngfree--;
+      return g;
+    }
+  }
+  return AllocG();
+}
+
+void GfPut(P* p, G* g) {
+  if (p) {
+    g->schedlink = p->gfree;
+    p->gfree = g;
+    if (++p->ngfree < 64) return;
+    // Move half to the global list.
+    Sched& s = sched();
+    LockGuard l(s.lock);
+    while (p->ngfree > 32) {
+      G* x = p->gfree;
+      p->gfree = x->schedlink;
+      p->ngfree--;
+      x->schedlink = s.gfree;
+      s.gfree = x;
+      s.ngfree++;
+    }
+    return;
+  }
+  Sched& s = sched();
+  LockGuard l(s.lock);
+  g->schedlink = s.gfree;
+  s.gfree = g;
+  s.ngfree++;
+}
+
+int64_t NextGoid(P* p) {
+  Sched& s = sched();
+  if (!p) return s.goid_gen.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (p->goid_next == p->goid_end) {
+    constexpr int64_t kBatch = 16;
+    p->goid_next = s.goid_gen.fetch_add(kBatch, std::memory_order_relaxed) + 1;
+    p->goid_end = p->goid_next + kBatch;
+  }
+  return p->goid_next++;
+}
+
+Stack GetStack(P* p) {
+  if (p && !p->stack_cache.empty()) {
+    Stack s = p->stack_cache.back();
+    p->stack_cache.pop_back();
+    return s;
+  }
+  return StackAlloc();
+}
+
+void PutStack(P* p, Stack s) {
+  if (p) {
+    if (p->stack_cache.size() < 64) {
+      p->stack_cache.push_back(s);
+      return;
+    }
+    while (p->stack_cache.size() > 32) {
+      StackFree(p->stack_cache.back());
+      p->stack_cache.pop_back();
+    }
+    p->stack_cache.push_back(s);
+    return;
+  }
+  StackFree(s);
+}
+
+// ---------------------------------------------------------------------------
+// Fiber entry and switching.
+
+[[noreturn]] void SwitchOutFinal(G* g);
+
+void SwitchOut(G* g, SwitchReason why) {
+  // A canary stack cannot fault on overflow; check it at every switch-out.
+  if (!StackIntact(g->stack, __builtin_frame_address(0))) StackOverflow(g);
+  g->switch_reason.store(static_cast<int>(why), std::memory_order_relaxed);
+  SchedContext* home = g->home;
+  san::SwitchToFiber(home->tsan_fiber);
+  san::StartSwitch(&g->asan_fake_stack, home->stack_bottom, home->stack_size);
+  go_ctx_switch(&g->sp, home->sp);
+  san::FinishSwitch(g->asan_fake_stack);
+}
+
+void GoroutineMain(void* arg) noexcept {
+  // noexcept: an exception escaping the goroutine calls std::terminate
+  // *without unwinding*, so the terminate handler (panic.cc) can report it
+  // like a Go panic, with the throwing frames still on the stack.
+  G* g = static_cast<G*>(arg);
+  san::FinishSwitch(nullptr);
+  san::Acquire(&g->tsan_sync);  // the `go` statement happens before the start
+  g->invoke(g);
+  g->destroy(g);
+  g->invoke = nullptr;
+  g->destroy = nullptr;
+  SwitchOutFinal(g);
+}
+
+[[noreturn]] void SwitchOutFinal(G* g) {
+  g->switch_reason.store(static_cast<int>(SwitchReason::kExit), std::memory_order_relaxed);
+  SchedContext* home = g->home;
+  san::SwitchToFiber(home->tsan_fiber);
+  san::StartSwitch(nullptr, home->stack_bottom, home->stack_size);  // fiber dies
+  void* dead_sp;
+  go_ctx_switch(&dead_sp, home->sp);
+  __builtin_trap();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Public-internal accessors.
+
+Sched& sched() { return *g_sched; }
+M* CurrentM() { return LoadM(); }
+G* CurrentGoroutine() { return LoadG(); }
+
+G* CurrentG() {
+  if (G* g = LoadG()) return g;
+  if (G* g = tls_thread_g) return g;
+  EnsureStarted();
+  G* g = AllocG();
+  g->is_thread = true;
+  g->id.store(-static_cast<int64_t>(syscall(SYS_gettid)), std::memory_order_relaxed);
+  g->status.store(GStatus::kRunning, std::memory_order_relaxed);
+  tls_thread_g = g;
+  // Mark the thread G dead when the thread exits, so dumps skip it.
+  struct Reaper {
+    G* g;
+    ~Reaper() { g->status.store(GStatus::kDead, std::memory_order_relaxed); }
+  };
+  thread_local Reaper reaper{g};
+  (void)reaper;
+  return g;
+}
+
+int64_t MonoNow() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int64_t WallNow() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+Bubble* CurrentBubble() {
+  G* g = LoadG();
+  return g ? g->bubble : nullptr;
+}
+
+int64_t Nanotime() {
+  if (Bubble* b = CurrentBubble()) return b->Nanotime();
+  return MonoNow();
+}
+
+int64_t Walltime() {
+  if (Bubble* b = CurrentBubble()) {
+    // 2000-01-01 00:00:00 UTC plus the bubble's virtual time.
+    return 946684800LL * 1000000000LL + b->Nanotime();
+  }
+  return WallNow();
+}
+
+uint32_t Rand() {
+  if (Bubble* b = CurrentBubble()) return b->Rand();
+  if (M* m = LoadM()) return static_cast<uint32_t>(SplitMix(m->rand_state) >> 32);
+  return ThreadRand();
+}
+
+uint32_t RandN(uint32_t n) {
+  // Lemire's multiply-shift: unbiased enough for scheduling decisions.
+  return static_cast<uint32_t>((static_cast<uint64_t>(Rand()) * n) >> 32);
+}
+
+void MaybePreempt() {
+  G* g = LoadG();
+  if (g && g->bubble) g->bubble->MaybePreempt(g);
+}
+
+void InitSchedContextHere(SchedContext* ctx) {
+  ctx->tsan_fiber = san::CurrentFiber();
+  if (G* g = LoadG()) {
+    ctx->stack_bottom = g->stack.lo;
+    ctx->stack_size = static_cast<size_t>(g->stack.hi - g->stack.lo);
+    return;
+  }
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void* addr;
+    size_t size;
+    pthread_attr_getstack(&attr, &addr, &size);
+    ctx->stack_bottom = addr;
+    ctx->stack_size = size;
+    pthread_attr_destroy(&attr);
+  }
+}
+
+SwitchReason RunFiber(SchedContext* ctx, G* g) {
+  G* outer = LoadG();
+  for (;;) {
+    g->home = ctx;
+    if (!g->sp) {
+      M* m = LoadM();
+      g->stack = GetStack(m ? m->p : nullptr);
+      san::Unpoison(g->stack.lo, static_cast<size_t>(g->stack.hi - g->stack.lo));
+      g->sp = MakeContext(g->stack.hi, &GoroutineMain, g);
+      g->tsan_fiber = san::CreateFiber();
+    }
+    StoreG(g);
+    san::SwitchToFiber(g->tsan_fiber);
+    san::StartSwitch(&ctx->asan_fake_stack, g->stack.lo,
+                     static_cast<size_t>(g->stack.hi - g->stack.lo));
+    go_ctx_switch(&ctx->sp, g->sp);
+    san::FinishSwitch(ctx->asan_fake_stack);
+    StoreG(outer);
+    auto why = static_cast<SwitchReason>(g->switch_reason.load(std::memory_order_relaxed));
+    if (why == SwitchReason::kPark) {
+      auto commit = g->park_commit.load(std::memory_order_relaxed);
+      if (commit && !commit(g, g->park_arg.load(std::memory_order_relaxed))) {
+        g->status.store(GStatus::kRunning, std::memory_order_relaxed);
+        continue;  // park cancelled: resume at once
+      }
+    }
+    return why;
+  }
+}
+
+void FreeDeadG(G* g) {
+  M* m = LoadM();
+  P* p = m ? m->p : nullptr;
+  san::DestroyFiber(g->tsan_fiber);
+  g->tsan_fiber = nullptr;
+  PutStack(p, g->stack);
+  g->stack = Stack{};
+  g->sp = nullptr;
+  g->bubble = nullptr;
+  g->status.store(GStatus::kDead, std::memory_order_release);
+  if (p) {
+    p->gexited.store(p->gexited.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  } else {
+    sched().gexited_nop.fetch_add(1, std::memory_order_relaxed);
+  }
+  GfPut(p, g);
+}
+
+// ---------------------------------------------------------------------------
+// Run queues [S1].
+
+bool RunqEmpty(P* p) {
+  for (;;) {
+    uint32_t h = p->runq_head.load(std::memory_order_acquire);
+    uint32_t t = p->runq_tail.load(std::memory_order_acquire);
+    G* next = p->runnext.load(std::memory_order_acquire);
+    if (t == p->runq_tail.load(std::memory_order_acquire)) return h == t && next == nullptr;
+  }
+}
+
+void GlobRunqPut(G* g) {
+  Sched& s = sched();
+  g->schedlink = nullptr;
+  if (s.runq_tail) {
+    s.runq_tail->schedlink = g;
+  } else {
+    s.runq_head = g;
+  }
+  s.runq_tail = g;
+  s.runq_size.fetch_add(1, std::memory_order_relaxed);
+}
+
+namespace {
+
+void GlobRunqPutBatch(G* head, G* tail, int n) {
+  Sched& s = sched();
+  tail->schedlink = nullptr;
+  if (s.runq_tail) {
+    s.runq_tail->schedlink = head;
+  } else {
+    s.runq_head = head;
+  }
+  s.runq_tail = tail;
+  s.runq_size.fetch_add(n, std::memory_order_relaxed);
+}
+
+// Moves half of a full local queue plus g to the global queue.
+bool RunqPutSlow(P* p, G* g, uint32_t h, uint32_t t) {
+  G* batch[kRunqSize / 2 + 1];
+  uint32_t n = (t - h) / 2;
+  for (uint32_t i = 0; i < n; i++) {
+    batch[i] = p->runq[(h + i) % kRunqSize].load(std::memory_order_relaxed);
+  }
+  if (!p->runq_head.compare_exchange_strong(h, h + n, std::memory_order_release,
+                                            std::memory_order_relaxed)) {
+    return false;
+  }
+  batch[n] = g;
+  for (uint32_t i = 0; i < n; i++) batch[i]->schedlink = batch[i + 1];
+  LockGuard l(sched().lock);
+  GlobRunqPutBatch(batch[0], batch[n], static_cast<int>(n + 1));
+  return true;
+}
+
+// Takes up to half of p's queue into batch[batch_head...]; returns the count.
+uint32_t RunqGrab(P* p, std::atomic<G*>* batch, uint32_t batch_head, bool steal_runnext) {
+  for (;;) {
+    uint32_t h = p->runq_head.load(std::memory_order_acquire);
+    uint32_t t = p->runq_tail.load(std::memory_order_acquire);
+    uint32_t n = t - h;
+    n = n - n / 2;
+    if (n == 0) {
+      if (steal_runnext) {
+        G* next = p->runnext.load(std::memory_order_acquire);
+        if (next && p->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel)) {
+          batch[batch_head % kRunqSize].store(next, std::memory_order_relaxed);
+          return 1;
+        }
+      }
+      return 0;
+    }
+    if (n > kRunqSize / 2) continue;  // read an inconsistent h and t
+    for (uint32_t i = 0; i < n; i++) {
+      G* g = p->runq[(h + i) % kRunqSize].load(std::memory_order_relaxed);
+      batch[(batch_head + i) % kRunqSize].store(g, std::memory_order_relaxed);
+    }
+    if (p->runq_head.compare_exchange_strong(h, h + n, std::memory_order_release,
+                                             std::memory_order_relaxed)) {
+      return n;
+    }
+  }
+}
+
+G* RunqSteal(P* p, P* victim, bool steal_runnext) {
+  uint32_t t = p->runq_tail.load(std::memory_order_relaxed);
+  uint32_t n = RunqGrab(victim, p->runq, t, steal_runnext);
+  if (n == 0) return nullptr;
+  n--;
+  G* g = p->runq[(t + n) % kRunqSize].load(std::memory_order_relaxed);
+  if (n == 0) return g;
+  p->runq_tail.store(t + n, std::memory_order_release);
+  return g;
+}
+
+// Takes a batch from the global queue: returns one G, puts the rest locally.
+G* GlobRunqGet(P* p, int max) {
+  Sched& s = sched();
+  int size = s.runq_size.load(std::memory_order_relaxed);
+  if (size == 0) return nullptr;
+  int n = size / s.gomaxprocs.load(std::memory_order_relaxed) + 1;
+  if (n > size) n = size;
+  if (max > 0 && n > max) n = max;
+  if (n > static_cast<int>(kRunqSize / 2)) n = kRunqSize / 2;
+  s.runq_size.fetch_sub(n, std::memory_order_relaxed);
+  G* g = s.runq_head;
+  s.runq_head = g->schedlink;
+  if (!s.runq_head) s.runq_tail = nullptr;
+  for (int i = 1; i < n; i++) {
+    G* x = s.runq_head;
+    s.runq_head = x->schedlink;
+    if (!s.runq_head) s.runq_tail = nullptr;
+    RunqPut(p, x, false);
+  }
+  return g;
+}
+
+}  // namespace
+
+void RunqPut(P* p, G* g, bool next) {
+  if (next) {
+    G* old = p->runnext.exchange(g, std::memory_order_acq_rel);
+    if (!old) return;
+    g = old;  // kick the old runnext to the tail
+  }
+  for (;;) {
+    uint32_t h = p->runq_head.load(std::memory_order_acquire);
+    uint32_t t = p->runq_tail.load(std::memory_order_relaxed);
+    if (t - h < kRunqSize) {
+      p->runq[t % kRunqSize].store(g, std::memory_order_relaxed);
+      p->runq_tail.store(t + 1, std::memory_order_release);
+      return;
+    }
+    if (RunqPutSlow(p, g, h, t)) return;
+  }
+}
+
+G* RunqGet(P* p) {
+  G* next = p->runnext.load(std::memory_order_relaxed);
+  if (next && p->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel)) {
+    return next;
+  }
+  for (;;) {
+    uint32_t h = p->runq_head.load(std::memory_order_acquire);
+    uint32_t t = p->runq_tail.load(std::memory_order_relaxed);
+    if (t == h) return nullptr;
+    G* g = p->runq[h % kRunqSize].load(std::memory_order_relaxed);
+    if (p->runq_head.compare_exchange_weak(h, h + 1, std::memory_order_release,
+                                           std::memory_order_relaxed)) {
+      return g;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Idle Ps and Ms [S2][S3].
+
+P* PidleGet() {
+  Sched& s = sched();
+  P* p = s.pidle;
+  if (p) {
+    s.pidle = p->link;
+    p->link = nullptr;
+    s.npidle.fetch_sub(1, std::memory_order_relaxed);
+  }
+  return p;
+}
+
+void PidlePut(P* p) {
+  Sched& s = sched();
+  p->status.store(PStatus::kIdle, std::memory_order_release);
+  p->link = s.pidle;
+  s.pidle = p;
+  s.npidle.fetch_add(1, std::memory_order_relaxed);
+}
+
+namespace {
+
+M* MidleGet() {
+  Sched& s = sched();
+  M* m = s.midle;
+  if (m) {
+    s.midle = m->schedlink;
+    m->schedlink = nullptr;
+    s.nmidle--;
+  }
+  return m;
+}
+
+void MidleRemove(M* m) {
+  Sched& s = sched();
+  for (M** pp = &s.midle; *pp; pp = &(*pp)->schedlink) {
+    if (*pp == m) {
+      *pp = m->schedlink;
+      m->schedlink = nullptr;
+      s.nmidle--;
+      return;
+    }
+  }
+}
+
+void ScheduleLoop(M* m);
+
+void MMain(M* m) {
+  tls_m = m;
+  InitSignalStackForThread();
+  InitSchedContextHere(&m->g0);
+  m->rand_state = reinterpret_cast<uintptr_t>(m) ^ static_cast<uint64_t>(MonoNow());
+  if (m->nextp) {
+    AcquireP(m, m->nextp);
+    m->nextp = nullptr;
+  }
+  ScheduleLoop(m);
+}
+
+void NewM(P* p, bool spinning) {
+  Sched& s = sched();
+  M* m = new M;
+  {
+    LockGuard l(s.lock);
+    m->id = s.mcount++;
+  }
+  m->nextp = p;
+  m->spinning = spinning;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 1 << 20);
+  pthread_t tid;
+  int rc = pthread_create(
+      &tid, &attr,
+      [](void* arg) -> void* {
+        MMain(static_cast<M*>(arg));
+        return nullptr;
+      },
+      m);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) Fatal("runtime: failed to create new OS thread", false);
+}
+
+// Resets m->spinning; if it was the last spinner, wake another [S4].
+void ResetSpinning(M* m) {
+  m->spinning = false;
+  int n = sched().nmspinning.fetch_sub(1, std::memory_order_acq_rel) - 1;
+  if (n < 0) Fatal("runtime: negative nmspinning", false);
+  WakeP();
+}
+
+}  // namespace
+
+void StartM(P* p, bool spinning) {
+  Sched& s = sched();
+  s.lock.lock();
+  if (!p) {
+    p = PidleGet();
+    if (!p) {
+      s.lock.unlock();
+      if (spinning) s.nmspinning.fetch_sub(1, std::memory_order_acq_rel);
+      return;
+    }
+  }
+  M* m = MidleGet();
+  s.lock.unlock();
+  if (!m) {
+    NewM(p, spinning);
+    return;
+  }
+  m->spinning = spinning;
+  m->nextp = p;
+  m->park.Wakeup();
+}
+
+void WakeP() {
+  Sched& s = sched();
+  if (s.npidle.load(std::memory_order_acquire) == 0) return;
+  if (s.nmspinning.load(std::memory_order_acquire) != 0) return;
+  int32_t zero = 0;
+  if (!s.nmspinning.compare_exchange_strong(zero, 1, std::memory_order_acq_rel)) return;
+  StartM(nullptr, true);
+}
+
+void HandoffP(P* p) {
+  Sched& s = sched();
+  // Retired by GOMAXPROCS while in a system call.
+  if (p->id >= s.gomaxprocs.load(std::memory_order_acquire)) {
+    LockGuard l(s.lock);
+    while (G* g = RunqGet(p)) GlobRunqPut(g);
+    p->timers.MoveAllTo(&s.allp[0]->timers);
+    p->status.store(PStatus::kDead, std::memory_order_release);
+    return;
+  }
+  if (!RunqEmpty(p) || s.runq_size.load(std::memory_order_relaxed) > 0) {
+    StartM(p, false);
+    return;
+  }
+  if (s.nmspinning.load() + s.npidle.load() == 0) {
+    int32_t zero = 0;
+    if (s.nmspinning.compare_exchange_strong(zero, 1)) {
+      StartM(p, true);
+      return;
+    }
+  }
+  s.lock.lock();
+  PidlePut(p);
+  s.lock.unlock();
+  // A timer on this P may need an M to wait for it.
+  if (p->timers.NextWhen() != TimerHeap::kNever) WakeP();
+}
+
+// ---------------------------------------------------------------------------
+// The schedule loop.
+
+namespace {
+
+// Runs expired timers of every P (cheap: one atomic load per P when idle).
+void RunAllTimers(int64_t now) {
+  Sched& s = sched();
+  int n = s.gomaxprocs.load(std::memory_order_acquire);
+  for (int i = 0; i < n; i++) {
+    if (P* p = s.allp[i]) p->timers.Run(now);
+  }
+}
+
+int64_t EarliestTimer() {
+  Sched& s = sched();
+  int64_t w = TimerHeap::kNever;
+  int n = s.gomaxprocs.load(std::memory_order_acquire);
+  for (int i = 0; i < n; i++) {
+    if (P* p = s.allp[i]) {
+      int64_t x = p->timers.NextWhen();
+      if (x < w) w = x;
+    }
+  }
+  return w;
+}
+
+// Gives up a P that GOMAXPROCS removed.
+void RetireP(M* m) {
+  Sched& s = sched();
+  P* p = ReleaseP(m);
+  LockGuard l(s.lock);
+  while (G* g = RunqGet(p)) GlobRunqPut(g);
+  p->timers.MoveAllTo(&s.allp[0]->timers);
+  while (p->gfree) {
+    G* g = p->gfree;
+    p->gfree = g->schedlink;
+    g->schedlink = s.gfree;
+    s.gfree = g;
+    s.ngfree++;
+  }
+  p->ngfree = 0;
+  for (Stack st : p->stack_cache) StackFree(st);
+  p->stack_cache.clear();
+  p->status.store(PStatus::kDead, std::memory_order_release);
+}
+
+// Parks m on the idle list until startm hands it a P or (as the timed
+// sleeper) the next timer is due. Returns with m->p set or null.
+void StopM(M* m) {
+  Sched& s = sched();
+  s.lock.lock();
+  s.poll_until.store(LLONG_MAX, std::memory_order_seq_cst);  // "computing": AddTimer wakes us
+  int64_t until = EarliestTimer();
+  bool timed = false;
+  if (until != TimerHeap::kNever && (!s.timed_sleeper || s.timed_sleeper == m)) {
+    s.timed_sleeper = m;
+    timed = true;
+    s.poll_until.store(until, std::memory_order_seq_cst);
+  } else if (s.timed_sleeper) {
+    // Someone else watches the timers; restore their deadline.
+    s.poll_until.store(EarliestTimer(), std::memory_order_seq_cst);
+  }
+  m->schedlink = s.midle;
+  s.midle = m;
+  s.nmidle++;
+  s.lock.unlock();
+
+  int64_t wait = -1;
+  if (timed) {
+    wait = until - MonoNow();
+    if (wait < 0) wait = 0;
+  }
+  m->park.Sleep(wait);
+
+  s.lock.lock();
+  if (s.timed_sleeper == m) {
+    s.timed_sleeper = nullptr;
+    s.poll_until.store(LLONG_MAX, std::memory_order_seq_cst);
+  }
+  if (m->nextp) {
+    // startm removed us from the idle list and handed us a P.
+    P* p = m->nextp;
+    m->nextp = nullptr;
+    s.lock.unlock();
+    AcquireP(m, p);
+    return;
+  }
+  MidleRemove(m);
+  // Timed out (or woken for a timer): run due timers, then try for a P.
+  s.lock.unlock();
+  RunAllTimers(MonoNow());
+  s.lock.lock();
+  P* p = PidleGet();
+  s.lock.unlock();
+  if (p) AcquireP(m, p);
+}
+
+G* FindRunnable(M* m) {
+  Sched& s = sched();
+  for (;;) {
+    while (!m->p) StopM(m);
+    P* p = m->p;
+    if (p->id >= s.gomaxprocs.load(std::memory_order_acquire)) {
+      if (m->spinning) ResetSpinning(m);
+      RetireP(m);
+      continue;
+    }
+    p->timers.Run(MonoNow());
+    // Fairness: every 61 ticks look at the global queue first.
+    if (p->schedtick % 61 == 0 && s.runq_size.load(std::memory_order_relaxed) > 0) {
+      LockGuard l(s.lock);
+      if (G* g = GlobRunqGet(p, 1)) return g;
+    }
+    if (G* g = RunqGet(p)) return g;
+    if (s.runq_size.load(std::memory_order_relaxed) > 0) {
+      LockGuard l(s.lock);
+      if (G* g = GlobRunqGet(p, 0)) return g;
+    }
+    // Steal: only while spinners are fewer than half the busy Ps [S4].
+    const int procs = s.gomaxprocs.load(std::memory_order_acquire);
+    if (m->spinning ||
+        2 * s.nmspinning.load(std::memory_order_acquire) <
+            procs - s.npidle.load(std::memory_order_acquire)) {
+      if (!m->spinning) {
+        m->spinning = true;
+        s.nmspinning.fetch_add(1, std::memory_order_acq_rel);
+      }
+      RunAllTimers(MonoNow());
+      if (G* g = RunqGet(p)) return g;
+      for (int round = 0; round < 4; round++) {
+        const bool last = round == 3;
+        // Random victim order: start anywhere, step by a fixed stride.
+        uint32_t start = RandN(static_cast<uint32_t>(procs));
+        for (int i = 0; i < procs; i++) {
+          P* victim = s.allp[(start + static_cast<uint32_t>(i)) % static_cast<uint32_t>(procs)];
+          if (!victim || victim == p) continue;
+          if (victim->status.load(std::memory_order_acquire) == PStatus::kDead) continue;
+          if (G* g = RunqSteal(p, victim, last)) return g;
+        }
+      }
+    }
+    // Nothing to do: give up the P.
+    s.lock.lock();
+    if (s.runq_size.load(std::memory_order_relaxed) > 0) {
+      G* g = GlobRunqGet(p, 0);
+      s.lock.unlock();
+      if (g) return g;
+      continue;
+    }
+    ReleaseP(m);
+    PidlePut(p);
+    s.lock.unlock();
+    const bool was_spinning = m->spinning;
+    if (m->spinning) {
+      m->spinning = false;
+      s.nmspinning.fetch_sub(1, std::memory_order_acq_rel);
+    }
+    // Re-check every run queue after dropping spinning: work submitted just
+    // before we dropped out must not be stranded [S4].
+    bool found = s.runq_size.load(std::memory_order_acquire) > 0;
+    for (int i = 0; i < procs && !found; i++) {
+      P* pp = s.allp[i];
+      if (pp && pp->status.load(std::memory_order_acquire) != PStatus::kDead && !RunqEmpty(pp)) {
+        found = true;
+      }
+    }
+    if (found) {
+      s.lock.lock();
+      P* np = PidleGet();
+      s.lock.unlock();
+      if (np) {
+        AcquireP(m, np);
+        if (was_spinning) {
+          m->spinning = true;
+          s.nmspinning.fetch_add(1, std::memory_order_acq_rel);
+        }
+        continue;
+      }
+    }
+    StopM(m);
+  }
+}
+
+void ExitSyscallBlocked(M* m, G* g);
+
+void Execute(M* m, G* g) {
+  P* p = m->p;
+  p->schedtick++;
+  m->curg = g;
+  g->m = m;
+  g->status.store(GStatus::kRunning, std::memory_order_relaxed);
+  SwitchReason why = RunFiber(&m->g0, g);
+  m->curg = nullptr;
+  switch (why) {
+    case SwitchReason::kPark:
+      break;
+    case SwitchReason::kYield:
+      g->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+      RunqPut(m->p, g, false);
+      break;
+    case SwitchReason::kExit:
+      FreeDeadG(g);
+      break;
+    case SwitchReason::kSyscallBlocked:
+      ExitSyscallBlocked(m, g);
+      break;
+  }
+}
+
+void ScheduleLoop(M* m) {
+  for (;;) {
+    G* g = FindRunnable(m);
+    if (m->spinning) ResetSpinning(m);
+    Execute(m, g);
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Goroutine creation, parking, readying.
+
+G* NewG(std::source_location where) {
+  EnsureStarted();
+  M* m = LoadM();
+  G* parent = LoadG();
+  P* p = m ? m->p : nullptr;
+  G* g = GfGet(p);
+  g->id.store(NextGoid(p), std::memory_order_relaxed);
+  g->created_file.store(where.file_name(), std::memory_order_relaxed);
+  g->created_func.store(where.function_name(), std::memory_order_relaxed);
+  g->created_line.store(where.line(), std::memory_order_relaxed);
+  g->created_by.store(parent ? parent->id.load(std::memory_order_relaxed) : 0,
+                      std::memory_order_relaxed);
+  g->bubble = parent ? parent->bubble : nullptr;
+  g->wait_reason.store(WaitReason::kNone, std::memory_order_relaxed);
+  g->param = nullptr;
+  return g;
+}
+
+void StartG(G* g) {
+  g->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+  san::Release(&g->tsan_sync);
+  M* m = LoadM();
+  P* p = m ? m->p : nullptr;
+  if (p) {
+    p->gstarted.store(p->gstarted.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  } else {
+    sched().gstarted_nop.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (g->bubble) {
+    g->bubble->Spawned(g);
+    return;
+  }
+  if (p && LoadG()) {
+    RunqPut(p, g, true);
+  } else {
+    Sched& s = sched();
+    LockGuard l(s.lock);
+    GlobRunqPut(g);
+  }
+  WakeP();
+}
+
+namespace {
+
+void ThreadPark(G* g, ParkCommit commit, void* arg) {
+  g->status.store(GStatus::kWaiting, std::memory_order_relaxed);
+  if (commit && !commit(g, arg)) {
+    g->status.store(GStatus::kRunning, std::memory_order_relaxed);
+    return;
+  }
+  while (g->thread_permit.exchange(0, std::memory_order_acquire) == 0) {
+    FutexWait(&g->thread_permit, 0);
+  }
+  g->status.store(GStatus::kRunning, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+void Park(ParkCommit commit, void* arg, WaitReason reason, std::source_location where) {
+  G* g = CurrentG();
+  g->wait_reason.store(reason, std::memory_order_relaxed);
+  g->wait_since.store(MonoNow(), std::memory_order_relaxed);
+  g->blocked_file.store(where.file_name(), std::memory_order_relaxed);
+  g->blocked_func.store(where.function_name(), std::memory_order_relaxed);
+  g->blocked_line.store(where.line(), std::memory_order_relaxed);
+  if (g->is_thread) {
+    ThreadPark(g, commit, arg);
+  } else {
+    g->park_commit.store(commit, std::memory_order_relaxed);
+    g->park_arg.store(arg, std::memory_order_relaxed);
+    g->status.store(GStatus::kWaiting, std::memory_order_relaxed);
+    SwitchOut(g, SwitchReason::kPark);
+  }
+  san::Acquire(&g->tsan_sync);  // whatever the waker did happens before now
+  g->wait_reason.store(WaitReason::kNone, std::memory_order_relaxed);
+}
+
+void Ready(G* g) {
+  san::Release(&g->tsan_sync);
+  if (g->is_thread) {
+    g->thread_permit.store(1, std::memory_order_release);
+    FutexWake(&g->thread_permit, 1);
+    return;
+  }
+  if (g->bubble) {
+    g->bubble->Ready(g);
+    return;
+  }
+  g->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+  M* m = LoadM();
+  if (m && m->p) {
+    RunqPut(m->p, g, true);
+  } else {
+    LockGuard l(sched().lock);
+    GlobRunqPut(g);
+  }
+  WakeP();
+}
+
+void Yield() {
+  G* g = LoadG();
+  if (!g) {
+    sched_yield();
+    return;
+  }
+  g->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+  SwitchOut(g, SwitchReason::kYield);
+  g->status.store(GStatus::kRunning, std::memory_order_relaxed);
+}
+
+int NumGoroutine() {
+  EnsureStarted();
+  Sched& s = sched();
+  int64_t n = s.gstarted_nop.load(std::memory_order_relaxed) -
+              s.gexited_nop.load(std::memory_order_relaxed);
+  for (P* p : s.allp) {
+    if (!p) break;
+    n += p->gstarted.load(std::memory_order_relaxed) - p->gexited.load(std::memory_order_relaxed);
+  }
+  return static_cast<int>(n);
+}
+
+int MaxProcs() {
+  EnsureStarted();
+  return sched().gomaxprocs.load(std::memory_order_acquire);
+}
+
+int SetMaxProcs(int n) {
+  EnsureStarted();
+  Sched& s = sched();
+  if (n <= 0) return s.gomaxprocs.load(std::memory_order_acquire);
+  if (n > kMaxProcs) n = kMaxProcs;
+  int old;
+  {
+    LockGuard l(s.lock);
+    old = s.gomaxprocs.load(std::memory_order_acquire);
+    if (n > old) {
+      for (int i = old; i < n; i++) {
+        if (!s.allp[i]) {
+          s.allp[i] = new P;
+          s.allp[i]->id = i;
+        }
+        // A P still held by a system call from an earlier shrink comes back
+        // when that call returns; only dead ones go to the idle list.
+        if (s.allp[i]->status.load(std::memory_order_acquire) == PStatus::kDead) {
+          PidlePut(s.allp[i]);
+        }
+      }
+      s.gomaxprocs.store(n, std::memory_order_release);
+    } else if (n < old) {
+      s.gomaxprocs.store(n, std::memory_order_release);
+      // Idle Ps beyond n die now; running ones retire at their next schedule.
+      P** pp = &s.pidle;
+      while (*pp) {
+        P* p = *pp;
+        if (p->id >= n) {
+          *pp = p->link;
+          p->link = nullptr;
+          s.npidle.fetch_sub(1, std::memory_order_relaxed);
+          while (G* g = RunqGet(p)) GlobRunqPut(g);
+          p->timers.MoveAllTo(&s.allp[0]->timers);
+          p->status.store(PStatus::kDead, std::memory_order_release);
+        } else {
+          pp = &p->link;
+        }
+      }
+    }
+  }
+  if (n > old) {
+    for (int i = old; i < n; i++) WakeP();
+  }
+  return old;
+}
+
+// ---------------------------------------------------------------------------
+// System calls.
+
+SyscallGuard::SyscallGuard(std::source_location where) : active_(false) {
+  G* g = LoadG();
+  M* m = LoadM();
+  if (!g || !m || !m->p || g->bubble) return;
+  active_ = true;
+  g->blocked_file.store(where.file_name(), std::memory_order_relaxed);
+  g->blocked_func.store(where.function_name(), std::memory_order_relaxed);
+  g->blocked_line.store(where.line(), std::memory_order_relaxed);
+  g->wait_since.store(MonoNow(), std::memory_order_relaxed);
+  g->status.store(GStatus::kSyscall, std::memory_order_relaxed);
+  P* p = m->p;
+  m->oldp = p;
+  p->syscall_since.store(MonoNow(), std::memory_order_relaxed);
+  p->status.store(PStatus::kSyscall, std::memory_order_release);
+}
+
+SyscallGuard::~SyscallGuard() {
+  if (!active_) return;
+  G* g = LoadG();
+  M* m = LoadM();
+  P* p = m->oldp;
+  m->oldp = nullptr;
+  PStatus expected = PStatus::kSyscall;
+  if (p->status.compare_exchange_strong(expected, PStatus::kRunning, std::memory_order_acq_rel)) {
+    // Fast path: nobody took our P.
+    g->status.store(GStatus::kRunning, std::memory_order_relaxed);
+    return;
+  }
+  // sysmon handed our P to another M. Try any idle P, else queue ourselves.
+  m->p = nullptr;
+  Sched& s = sched();
+  s.lock.lock();
+  P* np = (s.gomaxprocs.load() > 0) ? PidleGet() : nullptr;
+  s.lock.unlock();
+  if (np) {
+    AcquireP(m, np);
+    g->status.store(GStatus::kRunning, std::memory_order_relaxed);
+    return;
+  }
+  SwitchOut(g, SwitchReason::kSyscallBlocked);
+  g->status.store(GStatus::kRunning, std::memory_order_relaxed);
+}
+
+namespace {
+
+void ExitSyscallBlocked(M* m, G* g) {
+  // On g0 of the M whose P was taken: queue g globally; this M then finds
+  // no P in FindRunnable and parks until one is handed to it.
+  (void)m;
+  g->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+  {
+    LockGuard l(sched().lock);
+    GlobRunqPut(g);
+  }
+  WakeP();
+}
+
+void Start() {
+  g_sched = new Sched;  // leaked: goroutines may outlive static destructors
+  Sched& s = *g_sched;
+  const int n = DefaultProcs();
+  for (int i = 0; i < n; i++) {
+    s.allp[i] = new P;
+    s.allp[i]->id = i;
+    PidlePut(s.allp[i]);
+  }
+  s.gomaxprocs.store(n, std::memory_order_release);
+  InstallSignalHandlers();
+  SysmonStart();
+}
+
+}  // namespace
+
+void EnsureStarted() { std::call_once(g_start_once, Start); }
+
+// ---------------------------------------------------------------------------
+// Timers.
+
+void InitTimer(Timer* t) { t->bubble = CurrentBubble(); }
+
+void AddTimer(Timer* t) {
+  if (Bubble* b = t->bubble) {
+    b->AddTimer(t);
+    return;
+  }
+  EnsureStarted();
+  Sched& s = sched();
+  M* m = LoadM();
+  P* p = (m && m->p) ? m->p : s.allp[RandN(static_cast<uint32_t>(s.gomaxprocs.load()))];
+  p->timers.Add(t);
+  // [S6] wake the timed sleeper if this timer is earlier than its deadline,
+  // or make sure some M exists to wait for it when all Ps are idle.
+  if (t->when < s.poll_until.load(std::memory_order_seq_cst)) {
+    M* wake = nullptr;
+    {
+      LockGuard l(s.lock);
+      if (s.timed_sleeper) {
+        wake = s.timed_sleeper;
+      } else if (s.npidle.load() == s.gomaxprocs.load() && s.nmspinning.load() == 0) {
+        // Nobody is running: start an M that will sleep until the timer.
+        if (P* ip = PidleGet()) {
+          wake = MidleGet();
+          if (wake) {
+            wake->nextp = ip;
+          } else {
+            s.lock.unlock();
+            NewM(ip, false);
+            s.lock.lock();
+          }
+        }
+      }
+    }
+    if (wake) wake->park.Wakeup();
+  }
+}
+
+bool DelTimer(Timer* t) {
+  for (;;) {
+    auto* h = static_cast<TimerHeap*>(t->heap.load(std::memory_order_acquire));
+    if (!h) return false;
+    if (h->Remove(t)) return true;
+    // Moved between heaps (P retired) or fired concurrently: look again.
+  }
+}
+
+bool ResetTimer(Timer* t, int64_t when, int64_t period) {
+  bool was = DelTimer(t);
+  t->when = when;
+  t->period = period;
+  AddTimer(t);
+  return was;
+}
+
+void RegisterPeriodic(std::function<void()> f, int64_t period_ns) {
+  EnsureStarted();
+  Sched& s = sched();
+  LockGuard l(s.periodic_lock);
+  s.periodic.push_back({std::move(f), period_ns, MonoNow() + period_ns});
+}
+
+void ForEachG(const std::function<void(G*)>& f) {
+  EnsureStarted();
+  for (G* g = sched().allg.load(std::memory_order_acquire); g; g = g->all_next) {
+    GStatus st = g->status.load(std::memory_order_relaxed);
+    if (st == GStatus::kDead || st == GStatus::kIdle) continue;
+    f(g);
+  }
+}
+
+}  // namespace go::sched

@@ -1,0 +1,157 @@
+// Scheduler internals: Ps, Ms and the global scheduler state (Go's p, m and
+// schedt). Only runtime/sched/*.cc include this.
+//
+// Invariants (cited as [S1].. in the .cc files):
+//  [S1] A P is owned by at most one M at a time; only the owner pushes to its
+//       local run queue (runq tail) or touches its free lists and stack
+//       cache. Thieves only advance runq head with a CAS.
+//  [S2] An M holds a P while it runs goroutines; an M without a P is either
+//       spinning up (startm), in a system call, or asleep on its note in the
+//       idle list.
+//  [S3] A P is in the idle list iff its status is kIdle.
+//  [S4] nmspinning counts Ms looking for work with a P. When the last
+//       spinning M finds work it wakes another (resetspinning), so work that
+//       appears while Ms are idle is never stranded.
+//  [S5] Goroutines readied while idle Ps exist trigger wakep(): at most one
+//       new spinning M at a time.
+//  [S6] At most one M sleeps with a timeout (the "timed sleeper"), until
+//       the earliest timer of any P; AddTimer wakes it when a new timer is
+//       earlier (poll_until).
+#ifndef GO_RUNTIME_SCHED_SCHED_INTERNAL_H_
+#define GO_RUNTIME_SCHED_SCHED_INTERNAL_H_
+
+#include <atomic>
+#include <climits>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "runtime/sched/g.h"
+#include "runtime/sched/lock.h"
+#include "runtime/sched/sched.h"
+#include "runtime/sched/stack.h"
+#include "runtime/sched/timer_heap.h"
+
+namespace go::sched {
+
+inline constexpr int kMaxProcs = 256;
+inline constexpr uint32_t kRunqSize = 256;
+
+enum class PStatus : uint32_t { kIdle, kRunning, kSyscall, kDead };
+
+struct alignas(64) P {
+  int id = 0;
+  std::atomic<PStatus> status{PStatus::kDead};
+  M* m = nullptr;
+  P* link = nullptr;  // idle list
+  uint32_t schedtick = 0;
+  std::atomic<uint32_t> syscalltick{0};
+  std::atomic<int64_t> syscall_since{0};
+
+  // Local run queue: lock-free single-producer (owner) multi-consumer ring.
+  alignas(64) std::atomic<uint32_t> runq_head{0};
+  alignas(64) std::atomic<uint32_t> runq_tail{0};
+  std::atomic<G*> runq[kRunqSize];
+  std::atomic<G*> runnext{nullptr};
+
+  // Free Gs and stacks, owner-only [S1].
+  G* gfree = nullptr;
+  int ngfree = 0;
+  std::vector<Stack> stack_cache;
+
+  // Goroutine ids handed out in batches, like Go.
+  int64_t goid_next = 0, goid_end = 0;
+  // Goroutines started / exited on this P (single writer, summed by readers).
+  std::atomic<int64_t> gstarted{0};
+  std::atomic<int64_t> gexited{0};
+
+  TimerHeap timers;
+
+  // sysmon's view: last schedtick it saw and when it changed.
+  uint32_t sysmon_tick = 0;
+  int64_t sysmon_when = 0;
+  bool sysmon_warned = false;
+};
+
+struct M {
+  int id = 0;
+  SchedContext g0;
+  P* p = nullptr;
+  P* nextp = nullptr;   // P handed over by startm
+  P* oldp = nullptr;    // P held before a system call
+  G* curg = nullptr;
+  bool spinning = false;
+  Note park;
+  M* schedlink = nullptr;  // idle list
+  uint64_t rand_state = 0;
+};
+
+struct Sched {
+  Lock lock;
+  // Global run queue [guarded by lock].
+  G* runq_head = nullptr;
+  G* runq_tail = nullptr;
+  std::atomic<int32_t> runq_size{0};
+  // Idle Ms and Ps [guarded by lock].
+  M* midle = nullptr;
+  int nmidle = 0;
+  int mcount = 0;
+  P* pidle = nullptr;
+  std::atomic<int32_t> npidle{0};
+  std::atomic<int32_t> nmspinning{0};
+  // Free Gs without a P (and overflow from Ps) [guarded by lock].
+  G* gfree = nullptr;
+  int ngfree = 0;
+
+  std::atomic<int32_t> gomaxprocs{0};
+  P* allp[kMaxProcs] = {};
+
+  // [S6] timed sleeper.
+  M* timed_sleeper = nullptr;
+  std::atomic<int64_t> poll_until{LLONG_MAX};
+
+  std::atomic<int64_t> goid_gen{0};
+  std::atomic<int64_t> gstarted_nop{0};  // started/exited with no P
+  std::atomic<int64_t> gexited_nop{0};
+  std::atomic<G*> allg{nullptr};         // push-only registry of Gs
+
+  // Periodic tasks run by sysmon.
+  Lock periodic_lock;
+  struct Periodic {
+    std::function<void()> f;
+    int64_t period, next;
+  };
+  std::vector<Periodic> periodic;
+};
+
+Sched& sched();
+// Starts the runtime if needed (idempotent, thread-safe).
+void EnsureStarted();
+// The M of the calling thread, or null for plain threads.
+M* CurrentM();
+
+// Run queues and Ps.
+void RunqPut(P* p, G* g, bool next);
+G* RunqGet(P* p);
+bool RunqEmpty(P* p);
+void GlobRunqPut(G* g);  // requires sched().lock
+void WakeP();
+void StartM(P* p, bool spinning);
+P* PidleGet();          // requires sched().lock
+void PidlePut(P* p);    // requires sched().lock
+void HandoffP(P* p);
+int64_t MonoNow();
+int64_t WallNow();
+
+// Syscall support for sysmon.
+void SysmonStart();
+
+// Fatal-path helpers (panic.cc).
+void InstallSignalHandlers();
+void InitSignalStackForThread();
+[[noreturn]] void StackOverflow(G* g);
+bool ConsumeSigquit();  // set by the SIGQUIT handler, polled by sysmon
+
+}  // namespace go::sched
+
+#endif  // GO_RUNTIME_SCHED_SCHED_INTERNAL_H_

@@ -1,0 +1,157 @@
+#include "runtime/sched/stack.h"
+
+#include <sys/mman.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "runtime/sched/lock.h"
+
+namespace go::sched {
+namespace {
+
+constexpr size_t kChunkStacks = 64;
+
+size_t ReadMaxMapCount() {
+  size_t v = 65530;
+  if (FILE* f = fopen("/proc/sys/vm/max_map_count", "r")) {
+    unsigned long x;
+    if (fscanf(f, "%lu", &x) == 1 && x > 1024) v = x;
+    fclose(f);
+  }
+  return v;
+}
+
+size_t ComputeStackSize() {
+  size_t kib = 256;
+  if (const char* e = getenv("GO_STACK_SIZE")) {
+    long v = atol(e);
+    if (v >= 16 && v <= 1 << 20) kib = static_cast<size_t>(v);
+  }
+  return (kib * 1024 + kPageSize - 1) & ~(kPageSize - 1);
+}
+
+struct Pool {
+  Lock lock;
+  std::vector<Stack> guarded;    // free guarded stacks (preferred)
+  std::vector<Stack> unguarded;  // free canary stacks
+  std::vector<Stack> carve;      // fresh unguarded slots from the current chunk
+  size_t mapped = 0;
+  size_t guarded_count = 0;
+  size_t guard_budget = 0;
+};
+
+Pool& pool() {
+  static Pool* p = [] {
+    auto* p = new Pool;  // leaked on purpose: stacks outlive static destruction
+    p->guard_budget = ReadMaxMapCount() / 8;
+    return p;
+  }();
+  return *p;
+}
+
+[[noreturn]] void OutOfMemory(size_t bytes) {
+  fprintf(stderr, "fatal error: runtime: cannot allocate %zu bytes of goroutine stack\n", bytes);
+  _exit(2);
+}
+
+Stack MapGuarded(size_t size) {
+  void* m = mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED) return Stack{};
+  if (mprotect(m, kPageSize, PROT_NONE) != 0) {
+    munmap(m, size);
+    return Stack{};
+  }
+  char* base = static_cast<char*>(m);
+  return Stack{base + kPageSize, base + size, base, true};
+}
+
+void MapChunk(Pool& p, size_t size) {
+  void* m = mmap(nullptr, size * kChunkStacks, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED) OutOfMemory(size * kChunkStacks);
+  char* base = static_cast<char*>(m);
+  // Hand out the highest slots first so the vector pops them in address order.
+  for (size_t i = kChunkStacks; i-- > 0;) {
+    char* slot = base + i * size;
+    p.carve.push_back(Stack{slot + kCanaryBytes, slot + size, slot, false});
+  }
+}
+
+}  // namespace
+
+size_t StackSize() {
+  static const size_t size = ComputeStackSize();
+  return size;
+}
+
+Stack StackAlloc() {
+  Pool& p = pool();
+  const size_t size = StackSize();
+  {
+    LockGuard g(p.lock);
+    if (!p.guarded.empty()) {
+      Stack s = p.guarded.back();
+      p.guarded.pop_back();
+      return s;
+    }
+    if (p.guarded_count < p.guard_budget) {
+      ++p.guarded_count;  // reserve; mmap outside the lock
+    } else {
+      if (!p.unguarded.empty()) {
+        Stack s = p.unguarded.back();
+        p.unguarded.pop_back();
+        return s;
+      }
+      if (p.carve.empty()) MapChunk(p, size);
+      Stack s = p.carve.back();
+      p.carve.pop_back();
+      p.mapped++;
+      return s;
+    }
+  }
+  Stack s = MapGuarded(size);
+  LockGuard g(p.lock);
+  if (!s) {
+    // Could not map a guarded stack (map limit reached by someone else):
+    // fall back to a canary stack.
+    --p.guarded_count;
+    p.guard_budget = p.guarded_count;
+    if (p.carve.empty()) MapChunk(p, size);
+    s = p.carve.back();
+    p.carve.pop_back();
+  }
+  p.mapped++;
+  return s;
+}
+
+void StackFree(Stack s) {
+  Pool& p = pool();
+  LockGuard g(p.lock);
+  (s.guarded ? p.guarded : p.unguarded).push_back(s);
+}
+
+bool StackIntact(const Stack& s, const void* sp) {
+  auto a = reinterpret_cast<const char*>(sp);
+  if (a < s.lo + kStackRedZone || a > s.hi) return false;
+  if (s.guarded) return true;
+  // The canary is "still zero": an untouched page reads as zeros without
+  // becoming resident. Checked word by word to stay cheap.
+  const auto* w = reinterpret_cast<const volatile uint64_t*>(s.base);
+  for (size_t i = 0; i < kCanaryBytes / sizeof(uint64_t); ++i) {
+    if (w[i] != 0) return false;
+  }
+  return true;
+}
+
+StackStats GetStackStats() {
+  Pool& p = pool();
+  LockGuard g(p.lock);
+  return StackStats{p.mapped, p.guarded_count, p.guard_budget,
+                    p.guarded.size() + p.unguarded.size()};
+}
+
+}  // namespace go::sched

@@ -1,0 +1,106 @@
+// sysmon: the runtime's monitor thread (Go's sysmon). It never holds a P.
+//
+//  * Retakes Ps from goroutines blocked in a SyscallGuard for more than
+//    20us when other work could use the P, so a blocking read() does not
+//    stall its P's run queue.
+//  * In debug builds, reports a goroutine that holds its P for more than
+//    10ms while other goroutines wait: scheduling is cooperative (there is
+//    no asynchronous preemption), so long loops must call go::Gosched().
+//  * Prints the goroutine dump on SIGQUIT (the handler only sets a flag).
+//  * Runs periodic runtime chores (sync.Pool victim aging, ...).
+// It polls every 20us while some P is in a system call and backs off to 10ms
+// otherwise (as Go's does), so it costs nothing measurable when idle.
+#include <time.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "runtime/sched/sched_internal.h"
+
+namespace go::sched {
+namespace {
+
+constexpr int64_t kRetakeAfter = 20 * 1000;        // 20us
+constexpr int64_t kLongRunning = 10 * 1000 * 1000;  // 10ms
+
+bool Retake(int64_t now) {
+  Sched& s = sched();
+  bool watching = false;
+  const int n = s.gomaxprocs.load(std::memory_order_acquire);
+  for (int i = 0; i < kMaxProcs; i++) {
+    P* p = s.allp[i];
+    if (!p) break;
+    PStatus st = p->status.load(std::memory_order_acquire);
+    if (st == PStatus::kSyscall) {
+      watching = true;
+      const int64_t blocked = now - p->syscall_since.load(std::memory_order_relaxed);
+      if (blocked < kRetakeAfter) continue;
+      const bool others_need_it = !RunqEmpty(p) ||
+                                  s.runq_size.load(std::memory_order_relaxed) > 0 ||
+                                  s.npidle.load() + s.nmspinning.load() == 0 ||
+                                  blocked > kLongRunning || i >= n;
+      if (!others_need_it) continue;
+      PStatus expected = PStatus::kSyscall;
+      if (p->status.compare_exchange_strong(expected, PStatus::kIdle,
+                                            std::memory_order_acq_rel)) {
+        HandoffP(p);
+      }
+    } else if (st == PStatus::kRunning) {
+#ifndef NDEBUG
+      if (p->schedtick != p->sysmon_tick) {
+        p->sysmon_tick = p->schedtick;
+        p->sysmon_when = now;
+        p->sysmon_warned = false;
+      } else if (!p->sysmon_warned && now - p->sysmon_when > kLongRunning && !RunqEmpty(p)) {
+        p->sysmon_warned = true;
+        fprintf(stderr,
+                "runtime: a goroutine has held P %d for over 10ms while others wait; "
+                "scheduling is cooperative, call go::Gosched() in long loops\n",
+                p->id);
+      }
+#endif
+    }
+  }
+  return watching;
+}
+
+void RunPeriodic(int64_t now) {
+  Sched& s = sched();
+  std::vector<std::function<void()>*> due;
+  {
+    LockGuard l(s.periodic_lock);
+    for (auto& p : s.periodic) {
+      if (now >= p.next) {
+        p.next = now + p.period;
+        due.push_back(&p.f);
+      }
+    }
+  }
+  // Entries are never removed, so the pointers stay valid.
+  for (auto* f : due) (*f)();
+}
+
+void SysmonLoop() {
+  InitSignalStackForThread();
+  int64_t delay = 20 * 1000;
+  for (;;) {
+    struct timespec ts {0, delay};
+    nanosleep(&ts, nullptr);
+    const int64_t now = MonoNow();
+    const bool watching = Retake(now);
+    if (ConsumeSigquit()) {
+      Fatal("SIGQUIT: goroutine dump", true);
+    }
+    RunPeriodic(now);
+    delay = watching ? 20 * 1000 : (delay * 2 > kLongRunning ? kLongRunning : delay * 2);
+  }
+}
+
+}  // namespace
+
+void SysmonStart() {
+  std::thread t(&SysmonLoop);
+  t.detach();
+}
+
+}  // namespace go::sched
