@@ -301,6 +301,34 @@ void MaybePreempt() {
   if (g && g->bubble) g->bubble->MaybePreempt(g);
 }
 
+bool CanSpin(int iter) {
+  if (iter >= 4) return false;
+  static const unsigned ncpu = std::thread::hardware_concurrency();
+  if (ncpu <= 1) return false;
+  G* g = LoadG();
+  M* m = LoadM();
+  if (!g || !m || !m->p || g->bubble) return false;
+  Sched& s = sched();
+  if (s.gomaxprocs.load(std::memory_order_relaxed) <=
+      s.npidle.load(std::memory_order_relaxed) + s.nmspinning.load(std::memory_order_relaxed) + 1) {
+    return false;
+  }
+  return RunqEmpty(m->p);
+}
+
+void DoSpin() {
+  for (int i = 0; i < 30; i++) CpuRelax();
+}
+
+int CurrentP() {
+  G* g = LoadG();
+  M* m = LoadM();
+  if (!g || !m || !m->p || g->bubble) return -1;
+  return m->p->id;
+}
+
+int NumProcSlots() { return kMaxProcs; }
+
 void InitSchedContextHere(SchedContext* ctx) {
   ctx->tsan_fiber = san::CurrentFiber();
   if (G* g = LoadG()) {
@@ -787,7 +815,7 @@ G* FindRunnable(M* m) {
     }
     p->timers.Run(MonoNow());
     // Fairness: every 61 ticks look at the global queue first.
-    if (p->schedtick % 61 == 0 && s.runq_size.load(std::memory_order_relaxed) > 0) {
+    if (p->schedtick.load(std::memory_order_relaxed) % 61 == 0 && s.runq_size.load(std::memory_order_relaxed) > 0) {
       LockGuard l(s.lock);
       if (G* g = GlobRunqGet(p, 1)) return g;
     }
@@ -865,7 +893,7 @@ void ExitSyscallBlocked(M* m, G* g);
 
 void Execute(M* m, G* g) {
   P* p = m->p;
-  p->schedtick++;
+  p->schedtick.store(p->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   m->curg = g;
   g->m = m;
   g->status.store(GStatus::kRunning, std::memory_order_relaxed);

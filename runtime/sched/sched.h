@@ -61,6 +61,19 @@ int64_t Walltime();
 uint32_t Rand();
 uint32_t RandN(uint32_t n);
 
+// Mutex spinning (Go's sync_runtime_canSpin): true while spinning a little
+// longer may pay off: a multicore machine, GOMAXPROCS > 1, iter < 4, another P
+// busy running goroutines, and nothing waiting in this P's run queue.
+bool CanSpin(int iter);
+// Spins for about 30 pause instructions (Go's procyield(active_spin_cnt)).
+void DoSpin();
+// The id of the P running the calling goroutine, or -1 on a plain thread, on
+// g0, or inside a synctest bubble. Stable until the goroutine parks or yields
+// (scheduling is cooperative), which is what per-P caches such as sync.Pool
+// rely on. NumProcSlots() bounds the ids (the most Ps that ever existed).
+int CurrentP();
+int NumProcSlots();
+
 // A scheduling point for seeded schedules: inside a synctest bubble it may
 // switch to another bubble goroutine (the seed decides); elsewhere a no-op.
 void MaybePreempt();

@@ -44,7 +44,7 @@ struct alignas(64) P {
   std::atomic<PStatus> status{PStatus::kDead};
   M* m = nullptr;
   P* link = nullptr;  // idle list
-  uint32_t schedtick = 0;
+  std::atomic<uint32_t> schedtick{0};  // owner writes, sysmon reads
   std::atomic<uint32_t> syscalltick{0};
   std::atomic<int64_t> syscall_since{0};
 

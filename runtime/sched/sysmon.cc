@@ -47,8 +47,9 @@ bool Retake(int64_t now) {
       }
     } else if (st == PStatus::kRunning) {
 #ifndef NDEBUG
-      if (p->schedtick != p->sysmon_tick) {
-        p->sysmon_tick = p->schedtick;
+      const uint32_t tick = p->schedtick.load(std::memory_order_relaxed);
+      if (tick != p->sysmon_tick) {
+        p->sysmon_tick = tick;
         p->sysmon_when = now;
         p->sysmon_warned = false;
       } else if (!p->sysmon_warned && now - p->sysmon_when > kLongRunning && !RunqEmpty(p)) {
