@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <new>
@@ -127,6 +128,10 @@ G* GfGet(P* p) {
 }
 
 void GfPut(P* p, G* g) {
+  // Under ThreadSanitizer a G record is never reused: the next goroutine's
+  // creator would write the callable storage the dead goroutine's code read,
+  // and no happens-before edge between the two should be invented.
+  if (san::TsanActive()) return;
   if (p) {
     g->schedlink = p->gfree;
     p->gfree = g;
@@ -163,6 +168,7 @@ int64_t NextGoid(P* p) {
 }
 
 Stack GetStack(P* p) {
+  san::IgnoreAccesses no_tsan;  // runtime-internal table (sanitizers.h)
   if (p && !p->stack_cache.empty()) {
     Stack s = p->stack_cache.back();
     p->stack_cache.pop_back();
@@ -172,7 +178,10 @@ Stack GetStack(P* p) {
 }
 
 void PutStack(P* p, Stack s) {
-  if (p) {
+  san::IgnoreAccesses no_tsan;  // runtime-internal table (sanitizers.h)
+  // Under TSan every stack goes back through StackFree, which gives it fresh
+  // pages (and TSan fresh shadow) before the next goroutine runs on it.
+  if (p && !san::TsanActive()) {
     if (p->stack_cache.size() < 64) {
       p->stack_cache.push_back(s);
       return;
@@ -188,13 +197,42 @@ void PutStack(P* p, Stack s) {
 }
 
 // ---------------------------------------------------------------------------
+// TSan fibers. Creating one costs milliseconds (TSan maps and clears a whole
+// ThreadState), so dead goroutines' fibers are recycled, oldest first, once
+// kTsanFiberReuseDistance of them are waiting. A recycled fiber carries its
+// previous goroutine's history, which hides races only between goroutines
+// that many spawns apart; every nearer pair is checked.
+constexpr size_t kTsanFiberReuseDistance = 256;
+Lock g_fiber_lock;
+std::deque<void*, RawAllocator<void*>>* g_fiber_fifo = nullptr;
+
+void* TakeTsanFiber() {
+  san::IgnoreAccesses no_tsan;  // runtime-internal table (sanitizers.h)
+  {
+    LockGuard l(g_fiber_lock);
+    if (g_fiber_fifo && g_fiber_fifo->size() >= kTsanFiberReuseDistance) {
+      void* f = g_fiber_fifo->front();
+      g_fiber_fifo->pop_front();
+      return f;
+    }
+  }
+  return san::CreateFiber();
+}
+
+void GiveBackTsanFiber(void* f) {
+  if (!f) return;
+  san::IgnoreAccesses no_tsan;  // runtime-internal table (sanitizers.h)
+  LockGuard l(g_fiber_lock);
+  if (!g_fiber_fifo) g_fiber_fifo = new std::deque<void*, RawAllocator<void*>>;
+  g_fiber_fifo->push_back(f);
+}
+
+// ---------------------------------------------------------------------------
 // Fiber entry and switching.
 
 [[noreturn]] void SwitchOutFinal(G* g);
 
 void SwitchOut(G* g, SwitchReason why) {
-  // A canary stack cannot fault on overflow; check it at every switch-out.
-  if (!StackIntact(g->stack, __builtin_frame_address(0))) StackOverflow(g);
   g->switch_reason.store(static_cast<int>(why), std::memory_order_relaxed);
   SchedContext* home = g->home;
   san::SwitchToFiber(home->tsan_fiber);
@@ -356,7 +394,7 @@ SwitchReason RunFiber(SchedContext* ctx, G* g) {
       g->stack = GetStack(m ? m->p : nullptr);
       san::Unpoison(g->stack.lo, static_cast<size_t>(g->stack.hi - g->stack.lo));
       g->sp = MakeContext(g->stack.hi, &GoroutineMain, g);
-      g->tsan_fiber = san::CreateFiber();
+      g->tsan_fiber = TakeTsanFiber();
     }
     StoreG(g);
     san::SwitchToFiber(g->tsan_fiber);
@@ -365,10 +403,19 @@ SwitchReason RunFiber(SchedContext* ctx, G* g) {
     go_ctx_switch(&ctx->sp, g->sp);
     san::FinishSwitch(ctx->asan_fake_stack);
     StoreG(outer);
+    // A canary stack cannot fault on overflow: check it at every switch-out.
+    if (!StackIntact(g->stack, g->sp)) StackOverflow(g);
     auto why = static_cast<SwitchReason>(g->switch_reason.load(std::memory_order_relaxed));
     if (why == SwitchReason::kPark) {
       auto commit = g->park_commit.load(std::memory_order_relaxed);
-      if (commit && !commit(g, g->park_arg.load(std::memory_order_relaxed))) {
+      bool stay = true;
+      if (commit) {
+        // The commit is the last step of g's park: TSan attributes it to g.
+        san::SwitchToFiber(g->tsan_fiber);
+        stay = commit(g, g->park_arg.load(std::memory_order_relaxed));
+        san::SwitchToFiber(ctx->tsan_fiber);
+      }
+      if (!stay) {
         g->status.store(GStatus::kRunning, std::memory_order_relaxed);
         continue;  // park cancelled: resume at once
       }
@@ -380,7 +427,7 @@ SwitchReason RunFiber(SchedContext* ctx, G* g) {
 void FreeDeadG(G* g) {
   M* m = LoadM();
   P* p = m ? m->p : nullptr;
-  san::DestroyFiber(g->tsan_fiber);
+  GiveBackTsanFiber(g->tsan_fiber);
   g->tsan_fiber = nullptr;
   PutStack(p, g->stack);
   g->stack = Stack{};
@@ -1186,6 +1233,7 @@ void EnsureStarted() { std::call_once(g_start_once, Start); }
 void InitTimer(Timer* t) { t->bubble = CurrentBubble(); }
 
 void AddTimer(Timer* t) {
+  san::Release(t);  // arming happens before the callback runs (timer_heap.cc)
   if (Bubble* b = t->bubble) {
     b->AddTimer(t);
     return;
@@ -1241,8 +1289,12 @@ bool ResetTimer(Timer* t, int64_t when, int64_t period) {
 void RegisterPeriodic(std::function<void()> f, int64_t period_ns) {
   EnsureStarted();
   Sched& s = sched();
-  LockGuard l(s.periodic_lock);
-  s.periodic.push_back({std::move(f), period_ns, MonoNow() + period_ns});
+  {
+    san::IgnoreAccesses no_tsan;
+    LockGuard l(s.periodic_lock);
+    s.periodic.push_back({std::move(f), period_ns, MonoNow() + period_ns});
+  }
+  san::Release(&s.periodic);  // registration happens before sysmon runs f
 }
 
 void ForEachG(const std::function<void(G*)>& f) {

@@ -79,12 +79,15 @@ int NumProcSlots();
 void MaybePreempt();
 
 // --- timers -------------------------------------------------------------
-// A runtime timer: `f(t, now)` runs on a scheduler stack when `when` has
-// passed (then again every `period` ns if period > 0). f must not block.
+// A runtime timer: `f(arg, seq, now)` runs on a scheduler stack when `when`
+// has passed (then again every `period` ns if period > 0). f must not block.
+// f receives copies of arg and seq (like Go's timer func) instead of the
+// Timer: the callback must not touch the Timer's fields, which its owner may
+// change concurrently (and ThreadSanitizer would rightly call that a race).
 struct Timer {
   int64_t when = 0;
   int64_t period = 0;
-  void (*f)(Timer* t, int64_t now) = nullptr;
+  void (*f)(void* arg, uint64_t seq, int64_t now) = nullptr;
   void* arg = nullptr;
   uint64_t seq = 0;  // free for the owner (e.g. Go 1.23 stale-value checks)
   // The bubble whose virtual clock drives this timer (null: real time). Set

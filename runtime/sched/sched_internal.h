@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "runtime/sched/g.h"
+#include "runtime/sched/raw_alloc.h"
 #include "runtime/sched/lock.h"
 #include "runtime/sched/sched.h"
 #include "runtime/sched/stack.h"
@@ -57,7 +58,7 @@ struct alignas(64) P {
   // Free Gs and stacks, owner-only [S1].
   G* gfree = nullptr;
   int ngfree = 0;
-  std::vector<Stack> stack_cache;
+  RawVector<Stack> stack_cache;
 
   // Goroutine ids handed out in batches, like Go.
   int64_t goid_next = 0, goid_end = 0;
@@ -121,7 +122,7 @@ struct Sched {
     std::function<void()> f;
     int64_t period, next;
   };
-  std::vector<Periodic> periodic;
+  RawVector<Periodic> periodic;
 };
 
 Sched& sched();

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "runtime/sched/lock.h"
+#include "runtime/sched/raw_alloc.h"
+#include "runtime/sched/sanitizers.h"
 
 namespace go::sched {
 namespace {
@@ -35,9 +37,9 @@ size_t ComputeStackSize() {
 
 struct Pool {
   Lock lock;
-  std::vector<Stack> guarded;    // free guarded stacks (preferred)
-  std::vector<Stack> unguarded;  // free canary stacks
-  std::vector<Stack> carve;      // fresh unguarded slots from the current chunk
+  RawVector<Stack> guarded;    // free guarded stacks (preferred)
+  RawVector<Stack> unguarded;  // free canary stacks
+  RawVector<Stack> carve;      // fresh unguarded slots from the current chunk
   size_t mapped = 0;
   size_t guarded_count = 0;
   size_t guard_budget = 0;
@@ -89,6 +91,7 @@ size_t StackSize() {
 }
 
 Stack StackAlloc() {
+  san::IgnoreAccesses no_tsan;  // runtime-internal table (sanitizers.h)
   Pool& p = pool();
   const size_t size = StackSize();
   {
@@ -129,6 +132,17 @@ Stack StackAlloc() {
 }
 
 void StackFree(Stack s) {
+  if (san::TsanActive()) {
+    san::IgnoreAccesses ignore;
+    // Fresh pages (and fresh TSan shadow) for the next goroutine: mapping
+    // over the old range makes TSan forget the dead fiber's accesses, which
+    // would otherwise look like races with the next fiber on this stack.
+    void* m = mmap(s.base, static_cast<size_t>(s.hi - s.base), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    if (m == MAP_FAILED) OutOfMemory(static_cast<size_t>(s.hi - s.base));
+    if (s.guarded) mprotect(s.base, kPageSize, PROT_NONE);
+  }
+  san::IgnoreAccesses no_tsan;
   Pool& p = pool();
   LockGuard g(p.lock);
   (s.guarded ? p.guarded : p.unguarded).push_back(s);

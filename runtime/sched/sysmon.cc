@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "runtime/sched/sanitizers.h"
 #include "runtime/sched/sched_internal.h"
 
 namespace go::sched {
@@ -54,6 +55,10 @@ bool Retake(int64_t now) {
         p->sysmon_warned = false;
       } else if (!p->sysmon_warned && now - p->sysmon_when > kLongRunning && !RunqEmpty(p)) {
         p->sysmon_warned = true;
+        // Once per process: the hint matters, a flood of it does not.
+        static bool warned_once = false;
+        if (warned_once) continue;
+        warned_once = true;
         fprintf(stderr,
                 "runtime: a goroutine has held P %d for over 10ms while others wait; "
                 "scheduling is cooperative, call go::Gosched() in long loops\n",
@@ -78,6 +83,7 @@ void RunPeriodic(int64_t now) {
     }
   }
   // Entries are never removed, so the pointers stay valid.
+  if (!due.empty()) san::Acquire(&s.periodic);
   for (auto* f : due) (*f)();
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "runtime/sched/lock.h"
+#include "runtime/sched/raw_alloc.h"
 #include "runtime/sched/sched.h"
 
 namespace go::sched {
@@ -42,7 +43,7 @@ class TimerHeap {
   }
 
   Lock lock_;
-  std::vector<Timer*> heap_ ABSL_GUARDED_BY(lock_);
+  RawVector<Timer*> heap_ ABSL_GUARDED_BY(lock_);
   std::atomic<int64_t> next_when_{kNever};
 };
 

@@ -21,7 +21,7 @@ void Sleep(absl::Duration d, std::source_location where) {
   sched::InitTimer(&t);
   t.when = sched::Nanotime() + ns;
   t.arg = g;
-  t.f = [](sched::Timer* timer, int64_t) { sched::Ready(static_cast<sched::G*>(timer->arg)); };
+  t.f = [](void* arg, uint64_t, int64_t) { sched::Ready(static_cast<sched::G*>(arg)); };
   // Arm the timer only once we are parked, so it cannot fire early (sched.h).
   sched::Park(
       [](sched::G*, void* arg) {
