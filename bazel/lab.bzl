@@ -1,0 +1,198 @@
+"""lab(): the one macro that declares a graded lab. See docs/authoring-labs.md.
+
+A lab is a folder labs/<name>/ whose BUILD.bazel is exactly
+
+    load("//bazel:lab.bzl", "lab")
+
+    lab(
+        name = "listdir",
+        hdrs = ["listdir.h"],                 # the API the tests call (students read, never edit)
+        editable = ["listdir.cc"],            # the files a student may edit (the skeleton)
+        public_tests = ["public_test.cc"],    # visible tests: `bazel test //labs/listdir/...`
+        deps = ["//runtime:go", ...],         # what the header and the editable files use
+        bad_submissions = ["leaky_ctx", ...], # grading/<name>/bad/<each>/ (see below)
+    )
+
+plus files found by convention in other folders (no BUILD file needed there; //solutions and
+//grading export them):
+
+    solutions/<name>/<each editable file>     the reference answer
+    grading/<name>/hidden_test.cc             hidden tests (gtest), one TEST per graded case
+    grading/<name>/rubric.txt                 points and a one-line description per case
+    grading/<name>/bad/<bad>/MANIFEST         a known-bad submission: its editable files, plus
+                                              the hidden cases it must fail
+
+Targets the macro declares in labs/<name>:
+
+    :api                  cc_library: the header(s) and deps. Public: submissions build on it.
+    :<name>               cc_library: the editable files as they are in this folder.
+    :public_test          the public tests against :<name> (what students run).
+    --- instructor edition only (INSTRUCTOR_EDITION below) ---
+    :solution             cc_library: solutions/<name>/ against the same header.
+    :public_test_solution the public tests against the solution.
+    :hidden_test_solution the hidden tests against the solution.
+    :hidden_test          the hidden tests against @<name>_submission//:impl, the repository
+                          ./course grade generates from a submission (tag "manual": it exists
+                          only while the grader passes --override_repository).
+    :grading_files        filegroup: rubric, hidden tests, bad submissions (for export tools).
+
+Why :public_test is "manual" in the instructor edition: the skeleton must fail every test (the
+grading self-check asserts it scores 0), so `bazel test //...` in this repository would always
+fail. Instructors run the public tests against the solution instead (:public_test_solution);
+`bazel test //labs/<name>:public_test` still runs them against the skeleton on request. In the
+student repository (INSTRUCTOR_EDITION = False, set by the export) it is a plain test, so
+`bazel test //labs/<name>/...` is exactly what a student runs.
+
+Why hidden tests link their submission through an external repository: the grader writes the
+submission's editable files (nothing else) and a generated BUILD that calls lab_submission()
+into a folder outside the working tree, then builds :hidden_test with
+`--override_repository=<name>_submission=<folder>`. The working tree is never touched and
+Bazel's action cache makes a regrade after a one-file change cost one compile and one link.
+"""
+
+load("@rules_cc//cc:defs.bzl", "cc_library", "cc_test")
+load("//bazel:copts.bzl", "GO_COPTS", "GO_TEST_COPTS")
+
+# True in this repository (solutions and hidden tests exist). The student export sets it to
+# False: then lab() declares only :api, :<name> and :public_test, and nothing refers to
+# //solutions or //grading, which the student repository does not contain.
+INSTRUCTOR_EDITION = True
+
+# The gtest main every lab test links: gtest plus a goroutine leak check after each test
+# (a test whose goroutines outlive it fails; see labs/_testing/gtest_main.cc).
+LAB_TEST_MAIN = "//labs/_testing:gtest_main"
+
+# Test helpers shared by public and hidden tests (temp trees, bounded waits, leak checks).
+LAB_TESTING = "//labs/_testing:lab_testing"
+
+# Submissions are compiled with the project's warnings but never fail on one: a correct answer
+# with an unused variable still earns its points. (The skeleton and the solution are held to
+# -Werror through :<name> and :solution.)
+SUBMISSION_COPTS = GO_COPTS + ["-Wno-error"]
+
+def _submission_repo(name):
+    return "%s_submission" % name
+
+def lab(
+        name,
+        hdrs,
+        editable,
+        public_tests,
+        deps = [],
+        test_deps = [],
+        bad_submissions = [],
+        public_test_size = "small",
+        hidden_test_size = "medium"):
+    """Declares the lab `name` (see the file comment for the targets and conventions).
+
+    Args:
+      name: the lab's name; equals the folder name labs/<name>.
+      hdrs: header files of the lab's API, in this folder.
+      editable: the files a student may edit (and the grader takes from a submission).
+      public_tests: gtest sources of the public tests.
+      deps: libraries the header and the editable files use (e.g. "//runtime:go", abseil).
+      test_deps: extra libraries the public and hidden tests use.
+      bad_submissions: names of folders grading/<name>/bad/<each>/ (known-bad submissions).
+      public_test_size: Bazel size of the public test targets.
+      hidden_test_size: Bazel size of the hidden test targets.
+    """
+    if native.package_name() != "labs/" + name:
+        fail("lab(name = %r) must be declared in labs/%s/BUILD.bazel, not in %s" %
+             (name, name, native.package_name()))
+
+    cc_library(
+        name = "api",
+        hdrs = hdrs,
+        copts = GO_COPTS,
+        deps = deps,
+        visibility = ["//visibility:public"],
+    )
+
+    cc_library(
+        name = name,
+        srcs = editable,
+        copts = GO_COPTS,
+        deps = [":api"],
+        visibility = ["//visibility:public"],
+    )
+
+    all_test_deps = [LAB_TESTING, LAB_TEST_MAIN] + test_deps
+
+    cc_test(
+        name = "public_test",
+        size = public_test_size,
+        srcs = public_tests,
+        copts = GO_TEST_COPTS,
+        deps = [":" + name] + all_test_deps,
+        tags = ["manual"] if INSTRUCTOR_EDITION else [],
+    )
+
+    if not INSTRUCTOR_EDITION:
+        return
+
+    cc_library(
+        name = "solution",
+        srcs = ["//solutions:%s/%s" % (name, f) for f in editable],
+        copts = GO_COPTS,
+        deps = [":api"],
+        visibility = ["//grading:__subpackages__", "//tests:__subpackages__"],
+    )
+
+    cc_test(
+        name = "public_test_solution",
+        size = public_test_size,
+        srcs = public_tests,
+        copts = GO_TEST_COPTS,
+        deps = [":solution"] + all_test_deps,
+    )
+
+    hidden_srcs = ["//grading:%s/hidden_test.cc" % name]
+
+    # linkstatic: the grader copies the binary out of bazel-bin into its sandbox folder, so it
+    # must not depend on Bazel's _solib_ tree.
+    cc_test(
+        name = "hidden_test_solution",
+        size = hidden_test_size,
+        srcs = hidden_srcs,
+        copts = GO_TEST_COPTS,
+        linkstatic = True,
+        deps = [":solution"] + all_test_deps,
+    )
+
+    cc_test(
+        name = "hidden_test",
+        size = hidden_test_size,
+        srcs = hidden_srcs,
+        copts = GO_TEST_COPTS,
+        linkstatic = True,
+        deps = ["@%s//:impl" % _submission_repo(name)] + all_test_deps,
+        tags = ["manual"],
+    )
+
+    native.filegroup(
+        name = "grading_files",
+        srcs = hidden_srcs + ["//grading:%s/rubric.txt" % name] + [
+            "//grading:%s/bad/%s/%s" % (name, bad, f)
+            for bad in bad_submissions
+            for f in editable + ["MANIFEST"]
+        ],
+        visibility = ["//grading:__subpackages__"],
+    )
+
+def lab_submission(lab, srcs):
+    """The BUILD of a generated submission repository (written by grading/grade.py).
+
+    Declares :impl, the submission's editable files compiled against the lab's header. Labels
+    name the main repository explicitly (@//) because this runs inside @<lab>_submission.
+
+    Args:
+      lab: the lab's name.
+      srcs: the submission's editable files, copied into the generated repository.
+    """
+    cc_library(
+        name = "impl",
+        srcs = srcs,
+        copts = SUBMISSION_COPTS,
+        deps = ["@//labs/%s:api" % lab],
+        visibility = ["//visibility:public"],
+    )

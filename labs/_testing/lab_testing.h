@@ -1,0 +1,117 @@
+// Test helpers for the labs' public and hidden tests.
+//
+//   lab_testing::Call            runs a function on its own goroutine; wait for it with a bound
+//   lab_testing::TempTree        a temporary directory tree (files, dirs, symlinks, modes)
+//   lab_testing::Scaled          stretches a bound under sanitizers (TSan/ASan are 2-20x slower)
+//   lab_testing::WaitForGoroutinesAtMost   polls go::NumGoroutine() with a bound
+//
+// Every wait here is bounded, so a wrong submission makes a test fail with a message instead
+// of hanging until the grader's time limit ("a timeout scores zero and says nothing").
+// Bounds are generous (seconds where a correct answer needs milliseconds): tests must never
+// flake on a loaded 2-core machine, so they check that something happens, never how fast.
+//
+// The leak check itself lives in gtest_main.cc: after every test, the binary waits up to
+// LeakCheckWait() for the goroutine count to drop back to where it was when the test started,
+// and fails otherwise.
+#ifndef LABS_TESTING_LAB_TESTING_H_
+#define LABS_TESTING_LAB_TESTING_H_
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "runtime/go.h"
+
+namespace lab_testing {
+
+// How much slower the current build is than a plain one, roughly (1 in plain builds).
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+inline constexpr int kSlowdown = 4;
+#else
+inline constexpr int kSlowdown = 1;
+#endif
+
+// Scaled returns d stretched for the current build (d * kSlowdown).
+inline absl::Duration Scaled(absl::Duration d) { return d * kSlowdown; }
+
+// LeakCheckWait is how long a test's goroutines get to exit after the test body returned
+// before the leak check reports them (goroutines that were told to stop may need a moment).
+inline absl::Duration LeakCheckWait() { return Scaled(absl::Seconds(1)); }
+
+// WaitForGoroutinesAtMost polls go::NumGoroutine() until it is <= n or `limit` has passed, and
+// returns the last count seen.
+int WaitForGoroutinesAtMost(int n, absl::Duration limit);
+
+// Call runs f on a new goroutine at construction. Wait(limit) reports whether f has returned
+// within limit. The destructor waits for f (a test must unblock what it started before it
+// ends): f usually captures the test's locals by reference.
+//
+// Memory ordering: everything f did happens before a Wait that returns true returns.
+class Call {
+ public:
+  explicit Call(std::function<void()> f);
+  ~Call();
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
+
+  // Wait returns true once f has returned, false if it has not after `limit`.
+  bool Wait(absl::Duration limit);
+
+  // Done reports whether f has returned (without waiting).
+  bool Done() const;
+
+ private:
+  struct State {
+    std::function<void()> f;
+    std::atomic<bool> done{false};
+  };
+  std::shared_ptr<State> state_;
+};
+
+// TempTree is a fresh directory under $TEST_TMPDIR (else /tmp), removed with everything in it
+// (modes restored first) when the TempTree is destroyed. Paths given to its methods are
+// relative to the root; parents must exist. Each method fails the test (ADD_FAILURE) if the
+// file system refuses.
+class TempTree {
+ public:
+  TempTree();
+  ~TempTree();
+  TempTree(const TempTree&) = delete;
+  TempTree& operator=(const TempTree&) = delete;
+
+  // Root returns the absolute path of the tree's top directory.
+  const std::string& Root() const { return root_; }
+  // Path returns Root() + "/" + rel.
+  std::string Path(std::string_view rel) const;
+  // MakeDir creates directory rel and returns its path.
+  std::string MakeDir(std::string_view rel);
+  // MakeFile creates regular file rel holding `bytes` bytes and returns its path.
+  std::string MakeFile(std::string_view rel, size_t bytes = 0);
+  // MakeSymlink creates symlink rel pointing at target (taken verbatim) and returns its path.
+  std::string MakeSymlink(std::string_view rel, std::string_view target);
+  // Chmod sets rel's mode (e.g. 0 to make a directory unreadable); undone before removal.
+  void Chmod(std::string_view rel, mode_t mode);
+
+ private:
+  std::string root_;
+  std::vector<std::string> chmodded_;
+};
+
+// CanDenyReads reports whether a directory with mode 000 is unreadable for this process. It is
+// false for root (CAP_DAC_OVERRIDE), where tests of PERMISSION_DENIED must skip. The grader
+// runs tests as an unprivileged user, so they run there.
+bool CanDenyReads();
+
+// Names returns the sorted list of names in dir, read with opendir/readdir (for expectations).
+std::vector<std::string> Names(const std::string& dir);
+
+}  // namespace lab_testing
+
+#endif  // LABS_TESTING_LAB_TESTING_H_
