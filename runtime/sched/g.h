@@ -112,7 +112,9 @@ struct G {
   G* schedlink = nullptr;   // run queue / free list link
   M* m = nullptr;           // current M while running
   Bubble* bubble = nullptr; // synctest bubble, or null
-  uint64_t bubble_seq = 0;  // bubble bookkeeping (priority / order)
+  uint64_t bubble_seq = 0;  // bubble bookkeeping: spawn order inside the bubble
+  uint64_t bubble_prio = 0; // bubble bookkeeping: PCT priority
+  bool bubble_nondurable = false;  // parked on something outside the bubble's control
   int64_t syscall_since = 0;
   G* all_next = nullptr;    // registry of every G ever allocated
 };

@@ -250,8 +250,7 @@ void GoroutineMain(void* arg) noexcept {
   san::Acquire(&g->tsan_sync);  // the `go` statement happens before the start
   g->invoke(g);
   g->destroy(g);
-  g->invoke = nullptr;
-  g->destroy = nullptr;
+  if (g->bubble) g->bubble->Exited(g);  // still on g's fiber: may announce edges
   SwitchOutFinal(g);
 }
 

@@ -130,6 +130,7 @@ class Bubble {
   virtual ~Bubble() = default;
   virtual void Ready(G* g) = 0;
   virtual void Spawned(G* g) = 0;
+  // Called on g's own fiber just before it exits.
   virtual void Exited(G* g) = 0;
   virtual void Parked(G* g) = 0;
   virtual int64_t Nanotime() = 0;

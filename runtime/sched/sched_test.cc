@@ -4,7 +4,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "runtime/go.h"
+#include "runtime/goroutine.h"
+#include "runtime/time/sleep.h"
 #include "runtime/sched/sched_internal.h"
 
 namespace go {
