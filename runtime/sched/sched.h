@@ -168,6 +168,8 @@ void ForEachG(const std::function<void(G*)>& f);
 std::string DumpGoroutines(const G* highlight = nullptr);
 // Prints "fatal error: <msg>", the dump, and exits with status 2.
 [[noreturn]] void Fatal(const std::string& msg, bool dump = true);
+// Deadlock detector switch (runtime/debug/debug.h describes the detector).
+void SetDeadlockDetection(bool enabled);
 // Registers f to run about every `period_ns` on the sysmon thread.
 void RegisterPeriodic(std::function<void()> f, int64_t period_ns);
 

@@ -13,6 +13,8 @@
 #include <time.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <thread>
 
 #include "runtime/sched/sanitizers.h"
@@ -87,7 +89,99 @@ void RunPeriodic(int64_t now) {
   for (auto* f : due) (*f)();
 }
 
+// --- deadlock detection (docs in runtime/debug/debug.h) ----------------------
+
+std::atomic<bool> g_deadlock_detect{true};
+
+int ProcessThreads() {
+  FILE* f = fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char line[256];
+  int n = -1;
+  while (fgets(line, sizeof(line), f)) {
+    if (sscanf(line, "Threads: %d", &n) == 1) break;
+  }
+  fclose(f);
+  return n;
+}
+
+// Cheap precheck: every P idle, nothing queued, no timer, no system call.
+bool LooksIdle() {
+  Sched& s = sched();
+  const int procs = s.gomaxprocs.load(std::memory_order_acquire);
+  if (s.npidle.load(std::memory_order_acquire) != procs) return false;
+  if (s.runq_size.load(std::memory_order_acquire) != 0) return false;
+  for (int i = 0; i < kMaxProcs; i++) {
+    P* p = s.allp[i];
+    if (!p) break;
+    if (p->status.load(std::memory_order_acquire) == PStatus::kSyscall) return false;
+    if (p->timers.NextWhen() != TimerHeap::kNever) return false;
+  }
+  return true;
+}
+
+// Full check: every goroutine waits, and every OS thread is an idle M, sysmon
+// or a thread parked on a runtime primitive. Any other thread might still
+// wake someone, so it vetoes the verdict. Returns the number of waiters.
+int EveryoneAsleep() {
+  int waiting_threads = 0, goroutines = 0;
+  bool all_blocked = true;
+  ForEachG([&](G* g) {
+    GStatus st = g->status.load(std::memory_order_acquire);
+    if (g->is_thread) {
+      if (st == GStatus::kWaiting) waiting_threads++;
+      return;
+    }
+    goroutines++;
+    // Bubble goroutines are the bubble's business (it reports its own deadlocks).
+    if (st != GStatus::kWaiting || g->bubble) all_blocked = false;
+  });
+  if (!all_blocked || goroutines + waiting_threads == 0) return 0;
+  int expected;
+  {
+    LockGuard l(sched().lock);
+    expected = sched().mcount + 1 /* sysmon */ + waiting_threads;
+  }
+  if (san::TsanActive()) expected += 1;  // TSan's background thread
+  return ProcessThreads() == expected ? goroutines + waiting_threads : 0;
+}
+
+int64_t DeadlockGrace() {
+  static const int64_t grace = [] {
+    const char* e = getenv("GO_DEADLOCK_GRACE_MS");
+    long ms = e ? atol(e) : 1000;
+    return static_cast<int64_t>(ms < 10 ? 10 : ms) * 1000000;
+  }();
+  return grace;
+}
+
+void CheckDeadlock(int64_t now) {
+  static int64_t idle_since = 0;
+  if (!g_deadlock_detect.load(std::memory_order_relaxed) || !LooksIdle()) {
+    idle_since = 0;
+    return;
+  }
+  if (idle_since == 0) {
+    idle_since = now;
+    return;
+  }
+  if (now - idle_since < DeadlockGrace()) return;
+  idle_since = now;  // re-check one grace period later at the earliest
+  if (EveryoneAsleep() > 0 && LooksIdle()) {
+    Fatal("all goroutines are asleep - deadlock!", true);
+  }
+}
+
+}  // namespace
+
+void SetDeadlockDetection(bool enabled) { g_deadlock_detect.store(enabled); }
+
+namespace {
+
 void SysmonLoop() {
+  if (const char* e = getenv("GO_DEADLOCK_DETECT"); e && std::string(e) == "0") {
+    g_deadlock_detect.store(false);
+  }
   InitSignalStackForThread();
   int64_t delay = 20 * 1000;
   for (;;) {
@@ -99,6 +193,7 @@ void SysmonLoop() {
       Fatal("SIGQUIT: goroutine dump", true);
     }
     RunPeriodic(now);
+    CheckDeadlock(now);
     delay = watching ? 20 * 1000 : (delay * 2 > kLongRunning ? kLongRunning : delay * 2);
   }
 }

@@ -37,6 +37,7 @@ using sched::LockGuard;
 namespace san = sched::san;
 
 thread_local uint64_t tls_last_seed = 0;
+thread_local uint64_t tls_bubbles = 0;
 
 uint64_t SplitMix(uint64_t& s) {
   uint64_t z = (s += 0x9E3779B97F4A7C15ull);
@@ -253,6 +254,7 @@ void Test(const Options& options, absl::FunctionRef<void()> f, std::source_locat
     }
   }
   tls_last_seed = seed;
+  tls_bubbles++;
   auto* b = new BubbleImpl(seed, options.policy ? *options.policy : PolicyFromEnv());
   sched::InitSchedContextHere(&b->ctx);
   sched::InitSignalStackForThread();
@@ -283,6 +285,7 @@ void Wait() {
 }
 
 uint64_t LastSeed() { return tls_last_seed; }
+uint64_t BubblesStarted() { return tls_bubbles; }
 
 std::optional<uint64_t> FindFailingSeed(absl::FunctionRef<bool()> body, int runs,
                                         uint64_t first_seed, Policy policy) {

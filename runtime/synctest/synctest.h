@@ -62,8 +62,11 @@ void Test(const Options& options, absl::FunctionRef<void()> f,
 // synctest bubble") and when another Wait is in progress.
 void Wait();
 
-// The seed used by the most recent bubble started on this thread.
+// The seed used by the most recent bubble started on this thread, and how
+// many bubbles this thread has started (so a test harness can tell whether
+// a test ran one).
 uint64_t LastSeed();
+uint64_t BubblesStarted();
 
 // Runs `body` in a bubble once per seed in [first_seed, first_seed + runs)
 // and returns the first seed for which body returned false (or threw), or
