@@ -1,0 +1,130 @@
+// Test helpers for the channel tests (and tests/stress/chan_*).
+//
+//   Group          starts goroutines and joins them through a channel (no
+//                  sync.WaitGroup: the tests of channels need only channels).
+//   ProcsScope     sets GOMAXPROCS for a scope and restores it.
+//   RunEverywhere  runs a test body at GOMAXPROCS 1, 2 and 4, each time on the
+//                  test's own (plain) thread and inside a goroutine.
+//   LeakCheck      fails the test if goroutines started during it outlive it.
+//   kScale         divides iteration counts under sanitizers.
+#ifndef GO_RUNTIME_CHAN_CHAN_TESTING_H_
+#define GO_RUNTIME_CHAN_CHAN_TESTING_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "gtest/gtest.h"
+#include "runtime/chan/chan.h"
+#include "runtime/go.h"
+
+namespace go::chan_testing {
+
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+inline constexpr int kScale = 10;
+#else
+inline constexpr int kScale = 1;
+#endif
+
+// Group: Go(fn) starts fn on a goroutine; Wait() blocks until every started
+// fn has returned. Wait may be called from a goroutine or a plain thread.
+class Group {
+ public:
+  template <typename F>
+  void Go(F fn) {
+    n_++;
+    go::Go([done = done_, fn = std::move(fn)]() mutable {
+      fn();
+      done.Send(true);
+    });
+  }
+  void Wait() {
+    for (; n_ > 0; n_--) done_.Recv();
+  }
+  ~Group() { Wait(); }
+
+ private:
+  int n_ = 0;
+  Chan<bool> done_ = MakeChan<bool>(64);
+};
+
+class ProcsScope {
+ public:
+  explicit ProcsScope(int n) : old_(GOMAXPROCS(n)) {}
+  ~ProcsScope() { GOMAXPROCS(old_); }
+  ProcsScope(const ProcsScope&) = delete;
+  ProcsScope& operator=(const ProcsScope&) = delete;
+
+ private:
+  int old_;
+};
+
+// Waits (bounded: 20 s) for the goroutine count to drop back to `before`.
+inline void ExpectNoLeakedGoroutines(int before) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (NumGoroutine() > before && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_LE(NumGoroutine(), before) << "goroutines leaked by this test";
+}
+
+class LeakCheck {
+ public:
+  LeakCheck() : before_(NumGoroutine()) {}
+  ~LeakCheck() { ExpectNoLeakedGoroutines(before_); }
+
+ private:
+  int before_;
+};
+
+// Runs body() at GOMAXPROCS 1, 2, 4; at each, first on the calling thread,
+// then inside a goroutine (joined before the next run).
+inline void RunEverywhere(const std::function<void()>& body) {
+  LeakCheck leaks;
+  for (int procs : {1, 2, 4}) {
+    ProcsScope scope(procs);
+    {
+      SCOPED_TRACE("GOMAXPROCS=" + std::to_string(procs) + " on the test thread");
+      body();
+    }
+    {
+      SCOPED_TRACE("GOMAXPROCS=" + std::to_string(procs) + " in a goroutine");
+      Group g;
+      g.Go([&body] { body(); });
+      g.Wait();
+    }
+  }
+}
+
+// Polls cond (bounded: 20 s) and reports whether it became true. For "wait
+// until N goroutines are blocked on the channel" steps of ordering tests.
+template <typename Cond>
+bool Eventually(Cond cond) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    if (sched::InGoroutine()) {
+      Gosched();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  }
+  return true;
+}
+
+// How many goroutines wait to send / receive on ch (test hooks).
+template <typename C>
+size_t SendWaiters(const C& ch) {
+  return chan_internal::Access::Core(ch)->NumSendWaiters();
+}
+template <typename C>
+size_t RecvWaiters(const C& ch) {
+  return chan_internal::Access::Core(ch)->NumRecvWaiters();
+}
+
+}  // namespace go::chan_testing
+
+#endif  // GO_RUNTIME_CHAN_CHAN_TESTING_H_
