@@ -1,4 +1,8 @@
+#include <unistd.h>
+
 #include <atomic>
+#include <chrono>
+#include <stdexcept>
 #include <set>
 #include <thread>
 #include <vector>
@@ -120,6 +124,142 @@ TEST(SchedTest, GomaxprocsQuery) {
   EXPECT_GE(n, 1);
   EXPECT_EQ(GOMAXPROCS(3), n);
   EXPECT_EQ(GOMAXPROCS(n), 3);
+}
+
+}  // namespace
+}  // namespace go
+
+namespace go {
+namespace {
+
+int Recurse(int n) {
+  volatile char pad[512];
+  pad[0] = static_cast<char>(n);
+  return n <= 0 ? pad[0] : Recurse(n - 1) + pad[0];
+}
+
+TEST(SchedDeathTest, StackOverflowIsReportedWithCreationSite) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        Go([] { Recurse(1 << 30); });
+        std::this_thread::sleep_for(std::chrono::seconds(30));
+      },
+      ::testing::ExitedWithCode(2),
+      "fatal error: goroutine [0-9]+ stack overflow(.|\n)*created by goroutine 0 at .*sched_test.cc");
+}
+
+TEST(SchedDeathTest, UncaughtExceptionIsAPanic) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        Go([] { throw std::runtime_error("boom"); });
+        std::this_thread::sleep_for(std::chrono::seconds(30));
+      },
+      ::testing::ExitedWithCode(2), "panic: boom(.|\n)*goroutine [0-9]+ \\[running\\]");
+}
+
+TEST(SchedDeathTest, GoPanicMessageIsGos) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        Go([] { throw Panic("send on closed channel"); });
+        std::this_thread::sleep_for(std::chrono::seconds(30));
+      },
+      ::testing::ExitedWithCode(2), "panic: send on closed channel");
+}
+
+TEST(SchedDeathTest, ExitWithParkedGoroutinesIsClean) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        static Waiter waiters[100];
+        for (auto& w : waiters) Go([&w] { w.Wait(); });
+        for (auto& w : waiters) {
+          while (!w.g.load()) std::this_thread::yield();
+        }
+        exit(0);  // static destructors run while goroutines are parked
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+TEST(SchedTest, BlockingSyscallDoesNotStallItsP) {
+  int old = GOMAXPROCS(1);
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  std::atomic<int> reader_done{0};
+  Go([&] {
+    char c;
+    sched::SyscallGuard guard;  // lets sysmon hand our P to another M
+    ASSERT_EQ(read(fds[0], &c, 1), 1);
+    reader_done = 1;
+  });
+  // With one P, this goroutine only runs if the blocked reader's P was handed off.
+  Go([&] {
+    char c = 'x';
+    ASSERT_EQ(write(fds[1], &c, 1), 1);
+  });
+  WaitCount(reader_done, 1);
+  close(fds[0]);
+  close(fds[1]);
+  GOMAXPROCS(old);
+}
+
+TEST(SchedTest, WorkIsStolenAcrossPs) {
+  int old = GOMAXPROCS(2);
+  std::atomic<int> done{0};
+  std::atomic<int> seen_mask{0};
+  constexpr int kN = 64;
+  Go([&] {
+    // All children start on this P's queue; an idle P must steal some.
+    for (int i = 0; i < kN; i++) {
+      Go([&] {
+        seen_mask.fetch_or(1 << sched::CurrentP());
+        auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2);
+        while (std::chrono::steady_clock::now() < until) {
+        }
+        done++;
+      });
+    }
+  });
+  WaitCount(done, kN);
+  EXPECT_EQ(seen_mask.load(), 3) << "both Ps ran goroutines";
+  GOMAXPROCS(old);
+}
+
+TEST(SchedTest, ManyThreadsWakeGoroutinesAtOnce) {
+  constexpr int kThreads = 8, kPerThread = 500 / kScale + 10;
+  static Waiter waiters[kThreads][kPerThread];
+  std::atomic<int> done{0};
+  for (auto& row : waiters) {
+    for (auto& w : row) Go([&] { w.Wait(); done++; });
+  }
+  std::vector<std::thread> threads;
+  for (auto& row : waiters) {
+    threads.emplace_back([&row] {
+      for (auto& w : row) w.Wake();
+    });
+  }
+  for (auto& t : threads) t.join();
+  WaitCount(done, kThreads * kPerThread);
+}
+
+TEST(SchedTest, GomaxprocsChangesWhileGoroutinesRun) {
+  int old = GOMAXPROCS(0);
+  std::atomic<int> done{0};
+  constexpr int kG = 200;
+  for (int i = 0; i < kG; i++) {
+    Go([&] {
+      for (int j = 0; j < 200; j++) Gosched();
+      done++;
+    });
+  }
+  for (int n : {1, 4, 2, 8, 1, 3}) {
+    GOMAXPROCS(n);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  WaitCount(done, kG);
+  GOMAXPROCS(old);
 }
 
 }  // namespace
