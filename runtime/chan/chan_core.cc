@@ -23,7 +23,7 @@
 // critical section.
 //
 // Memory ordering (what ThreadSanitizer sees): every hand-off happens under
-// lock_ (a sched::Lock: release on unlock, acquire on lock), and a parked
+// lock_ (a ChanLock: release on unlock, acquire on lock), and a parked
 // peer additionally gets the Ready -> resume edge. So: a send happens before
 // the receive of that value completes (the value is written under the lock
 // the receiver takes next, or before Ready of the receiver); Close happens
@@ -44,7 +44,7 @@ namespace go::chan_internal {
 namespace {
 
 bool UnlockCommit(sched::G*, void* lock) {
-  static_cast<sched::Lock*>(lock)->unlock();
+  static_cast<ChanLock*>(lock)->unlock();
   return true;
 }
 
@@ -360,12 +360,12 @@ void ChanCore::Close() {
 }
 
 size_t ChanCore::NumSendWaiters() {
-  sched::LockGuard l(lock_);
+  ChanLockGuard l(lock_);
   return sendq_.Size();
 }
 
 size_t ChanCore::NumRecvWaiters() {
-  sched::LockGuard l(lock_);
+  ChanLockGuard l(lock_);
   return recvq_.Size();
 }
 

@@ -42,6 +42,7 @@
 #include "absl/base/thread_annotations.h"
 #include "runtime/sched/g.h"
 #include "runtime/sched/lock.h"
+#include "runtime/sched/sanitizers.h"  // GO_TSAN
 
 namespace go::chan_internal {
 
@@ -82,6 +83,49 @@ template <typename T>
 inline constexpr ElemOps kOpsFor = {sizeof(T),           alignof(T),           &OpsFor<T>::SendToRecv,
                                     &OpsFor<T>::SendToBuf, &OpsFor<T>::BufToRecv, &OpsFor<T>::Destroy,
                                     &OpsFor<T>::ResetDst};
+
+// ChanLock: the channel lock, a sched::Lock whose every acquisition is a
+// happens-before edge ThreadSanitizer can see. sched::Lock's contended path
+// runs in the (uninstrumented) scheduler, so a lock() that had to wait would
+// acquire nothing as far as TSan knows; under TSan this adds an instrumented
+// release before unlocking and an acquire after locking, on an atomic of its
+// own. Without TSan it is exactly sched::Lock.
+class ABSL_LOCKABLE ChanLock {
+ public:
+  constexpr ChanLock() = default;
+  ChanLock(const ChanLock&) = delete;
+  ChanLock& operator=(const ChanLock&) = delete;
+
+  void lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
+    l_.lock();
+#ifdef GO_TSAN
+    (void)edge_.load(std::memory_order_acquire);
+#endif
+  }
+  void unlock() ABSL_UNLOCK_FUNCTION() {
+#ifdef GO_TSAN
+    edge_.store(edge_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+#endif
+    l_.unlock();
+  }
+
+ private:
+  sched::Lock l_;
+#ifdef GO_TSAN
+  std::atomic<uint32_t> edge_{0};
+#endif
+};
+
+class ABSL_SCOPED_LOCKABLE ChanLockGuard {
+ public:
+  explicit ChanLockGuard(ChanLock& l) ABSL_EXCLUSIVE_LOCK_FUNCTION(l) : l_(l) { l_.lock(); }
+  ~ChanLockGuard() ABSL_UNLOCK_FUNCTION() { l_.unlock(); }
+  ChanLockGuard(const ChanLockGuard&) = delete;
+  ChanLockGuard& operator=(const ChanLockGuard&) = delete;
+
+ private:
+  ChanLock& l_;
+};
 
 struct Waiter;
 
@@ -187,7 +231,7 @@ class ChanCore {
   // Destroys every buffered value; true if there was one.
   bool DrainLocked() noexcept;
 
-  sched::Lock lock_;
+  ChanLock lock_;
   WaitQ recvq_ ABSL_GUARDED_BY(lock_);
   WaitQ sendq_ ABSL_GUARDED_BY(lock_);
 
