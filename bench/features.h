@@ -20,6 +20,8 @@
 // Channels and select: Chan, MakeChan, Select, OnRecv.
 #if __has_include("runtime/chan/chan.h") && __has_include("runtime/chan/select.h")
 #define BENCH_HAVE_CHAN 1
+#include "runtime/chan/chan.h"
+#include "runtime/chan/select.h"
 #else
 #define BENCH_HAVE_CHAN 0
 #endif
@@ -27,21 +29,26 @@
 // Package sync: Mutex, RWMutex, WaitGroup, Once, Pool.
 #if __has_include("runtime/sync/mutex.h") && __has_include("runtime/sync/waitgroup.h")
 #define BENCH_HAVE_SYNC 1
+#include "runtime/sync/mutex.h"
+#include "runtime/sync/waitgroup.h"
 #else
 #define BENCH_HAVE_SYNC 0
 #endif
 #if BENCH_HAVE_SYNC && __has_include("runtime/sync/rwmutex.h")
 #define BENCH_HAVE_RWMUTEX 1
+#include "runtime/sync/rwmutex.h"
 #else
 #define BENCH_HAVE_RWMUTEX 0
 #endif
 #if BENCH_HAVE_SYNC && __has_include("runtime/sync/once.h")
 #define BENCH_HAVE_ONCE 1
+#include "runtime/sync/once.h"
 #else
 #define BENCH_HAVE_ONCE 0
 #endif
 #if BENCH_HAVE_SYNC && __has_include("runtime/sync/pool.h")
 #define BENCH_HAVE_POOL 1
+#include "runtime/sync/pool.h"
 #else
 #define BENCH_HAVE_POOL 0
 #endif
@@ -49,6 +56,7 @@
 // Package context: Background, WithCancel, Context::Done/Err.
 #if __has_include("runtime/context/context.h")
 #define BENCH_HAVE_CONTEXT 1
+#include "runtime/context/context.h"
 #else
 #define BENCH_HAVE_CONTEXT 0
 #endif
@@ -56,6 +64,7 @@
 // Package time, part 2: After, Timer (part 1, Sleep, is always there).
 #if __has_include("runtime/time/timer.h")
 #define BENCH_HAVE_TIMER 1
+#include "runtime/time/timer.h"
 #else
 #define BENCH_HAVE_TIMER 0
 #endif
