@@ -92,6 +92,23 @@ def _sanitizer_excerpt(text, m):
     return "\n".join(keep)
 
 
+# Lines of a gtest failure that restate values rather than say what went wrong.
+_GTEST_BOILERPLATE = re.compile(r"^\s*(Which is:|Expected:|Actual:|Expected equality|Value of:|"
+                                r"To be equal to:|Expected: \(|  actual:|  expected:|With diff:)")
+
+
+def _assertion_summary(body, fallback):
+    """One line for a gtest failure: the test's own message when it gave one (the last line),
+    else the first line (e.g. "Value of: ok")."""
+    body = [ln.strip() for ln in body if ln.strip()]
+    if not body:
+        return fallback.strip()
+    last = body[-1]
+    if not _GTEST_BOILERPLATE.match(last) and len(body) > 1:
+        return last
+    return body[0]
+
+
 def classify(result, case):
     """Classifies one run of gtest case `case` ("Suite.Name")."""
     out = result.output
@@ -122,8 +139,8 @@ def classify(result, case):
     if failures or exc:
         first = failures[0] if failures else exc
         block = "\n\n".join(_block_after(out, f.start()) for f in (failures or [exc])[:3])
-        body = [ln for ln in _block_after(out, first.start()).splitlines()[1:] if ln.strip()]
-        summary = body[0].strip() if body else first.group(0).strip()
+        summary = _assertion_summary(_block_after(out, first.start()).splitlines()[1:],
+                                     first.group(0))
         parts.append(("assertion", summary[:300], block))
 
     ok_line = "[       OK ] %s" % case in out

@@ -232,7 +232,7 @@ def gradescope(result):
             "number": str(i),
             "score": cr.score,
             "max_score": cr.case.points,
-            "output": cr.case.description + "\n\n" + body,
+            "output": body,
             "visibility": "visible",
             "status": "passed" if cr.passed else "failed",
         })
