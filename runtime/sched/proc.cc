@@ -18,6 +18,7 @@
 #include "runtime/sched/context.h"
 #include "runtime/sched/sanitizers.h"
 #include "runtime/sched/sched_internal.h"
+#include "runtime/sched/trace.h"
 
 namespace go::sched {
 namespace {
@@ -251,6 +252,7 @@ void GoroutineMain(void* arg) noexcept {
   g->invoke(g);
   g->destroy(g);
   if (g->bubble) g->bubble->Exited(g);  // still on g's fiber: may announce edges
+  TraceHook(TraceKind::kEnd, g);
   SwitchOutFinal(g);
 }
 
@@ -396,12 +398,14 @@ SwitchReason RunFiber(SchedContext* ctx, G* g) {
       g->tsan_fiber = TakeTsanFiber();
     }
     StoreG(g);
+    TraceHook(TraceKind::kStart, g);
     san::SwitchToFiber(g->tsan_fiber);
     san::StartSwitch(&ctx->asan_fake_stack, g->stack.lo,
                      static_cast<size_t>(g->stack.hi - g->stack.lo));
     go_ctx_switch(&ctx->sp, g->sp);
     san::FinishSwitch(ctx->asan_fake_stack);
     StoreG(outer);
+    TraceHook(TraceKind::kStop, g);
     // A canary stack cannot fault on overflow: check it at every switch-out.
     if (!StackIntact(g->stack, g->sp)) StackOverflow(g);
     auto why = static_cast<SwitchReason>(g->switch_reason.load(std::memory_order_relaxed));
@@ -1003,9 +1007,11 @@ void StartG(G* g) {
     sched().gstarted_nop.fetch_add(1, std::memory_order_relaxed);
   }
   if (g->bubble) {
-    g->bubble->Spawned(g);
+    g->bubble->Spawned(g);  // assigns bubble_seq, which the trace records
+    TraceHook(TraceKind::kCreate, g, g->created_by.load(std::memory_order_relaxed));
     return;
   }
+  TraceHook(TraceKind::kCreate, g, g->created_by.load(std::memory_order_relaxed));
   if (p && LoadG()) {
     RunqPut(p, g, true);
   } else {
@@ -1039,6 +1045,7 @@ void Park(ParkCommit commit, void* arg, WaitReason reason, std::source_location 
   g->blocked_file.store(where.file_name(), std::memory_order_relaxed);
   g->blocked_func.store(where.function_name(), std::memory_order_relaxed);
   g->blocked_line.store(where.line(), std::memory_order_relaxed);
+  TraceHook(TraceKind::kPark, g);
   if (g->is_thread) {
     ThreadPark(g, commit, arg);
   } else {
@@ -1053,6 +1060,10 @@ void Park(ParkCommit commit, void* arg, WaitReason reason, std::source_location 
 
 void Ready(G* g) {
   san::Release(&g->tsan_sync);
+  if (g_trace_on.load(std::memory_order_relaxed)) {
+    G* waker = LoadG();
+    TraceRecord(TraceKind::kUnpark, g, waker ? waker->id.load(std::memory_order_relaxed) : 0);
+  }
   if (g->is_thread) {
     g->thread_permit.store(1, std::memory_order_release);
     FutexWake(&g->thread_permit, 1);
