@@ -142,6 +142,7 @@ P* PidleGet();          // requires sched().lock
 void PidlePut(P* p);    // requires sched().lock
 void HandoffP(P* p);
 int64_t MonoNow();
+int64_t CoarseNow();  // CLOCK_MONOTONIC_COARSE: cheap, tick-grained
 int64_t WallNow();
 
 // Syscall support for sysmon.
