@@ -50,6 +50,25 @@ bool UnlockCommit(sched::G*, void* lock) {
 
 }  // namespace
 
+// --- ChanLock -----------------------------------------------------------------
+
+void ChanLock::LockSlow(uint32_t was) {
+  // Spin briefly while the word says "locked, nobody sleeping": channel
+  // critical sections are a few dozen instructions.
+  if (was == 1) {
+    for (int i = 0; i < 100; ++i) {
+      sched::CpuRelax();
+      if (state_.load(std::memory_order_relaxed) != 0) continue;
+      was = state_.exchange(1, std::memory_order_acquire);
+      if (was == 0) return;
+      if (was == 2) break;  // we overwrote a sleeper's mark: restore it below
+    }
+  }
+  // Sleep: mark the word contended (2) so that unlock wakes someone. Taking
+  // the lock with 2 costs at most one spurious wake-up later.
+  while (state_.exchange(2, std::memory_order_acquire) != 0) sched::FutexWait(&state_, 2);
+}
+
 // --- WaitQ ----------------------------------------------------------------
 
 void WaitQ::Enqueue(Waiter* w) noexcept {
@@ -82,12 +101,10 @@ Waiter* WaitQ::Dequeue() noexcept {
     // A select's waiters sit on several channels. Between another case
     // winning and the select's pass 3 removing the rest, a loser can still be
     // found here: the claim tells us, and we simply drop it (Go's selectDone).
+    // (An exchange rather than a CAS: setting an already-set flag is
+    // harmless, and no `expected` local is needed.)
     if (SelectSync* s = w->sel) {
-      uint32_t open = 0;
-      if (!s->done.compare_exchange_strong(open, 1, std::memory_order_acq_rel,
-                                           std::memory_order_relaxed)) {
-        continue;
-      }
+      if (s->done.exchange(1, std::memory_order_acq_rel) != 0) continue;
       s->winner = w;
     }
     return w;
@@ -222,16 +239,11 @@ void ChanCore::RecvFromBufLocked(void* dst) noexcept {
   count_.store(count_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
 }
 
-bool ChanCore::TrySendLocked(void* src, sched::G** wake) noexcept {
-  *wake = nullptr;
-  if (ClosedLocked()) return false;
-  if (Waiter* r = recvq_.Dequeue()) {
-    *wake = SendToWaiterLocked(r, src);
-    return true;
-  }
-  if (!CanBufSendLocked()) return false;
-  SendToBufLocked(src);
-  return true;
+sched::G* ChanCore::TrySendLocked(void* src) noexcept {
+  if (ClosedLocked()) return nullptr;
+  if (Waiter* r = recvq_.Dequeue()) return SendToWaiterLocked(r, src);
+  if (CanBufSendLocked()) SendToBufLocked(src);
+  return nullptr;
 }
 
 bool ChanCore::DrainLocked() noexcept {

@@ -42,7 +42,6 @@
 #include "absl/base/thread_annotations.h"
 #include "runtime/sched/g.h"
 #include "runtime/sched/lock.h"
-#include "runtime/sched/sanitizers.h"  // GO_TSAN
 
 namespace go::chan_internal {
 
@@ -84,36 +83,39 @@ inline constexpr ElemOps kOpsFor = {sizeof(T),           alignof(T),           &
                                     &OpsFor<T>::SendToBuf, &OpsFor<T>::BufToRecv, &OpsFor<T>::Destroy,
                                     &OpsFor<T>::ResetDst};
 
-// ChanLock: the channel lock, a sched::Lock whose every acquisition is a
-// happens-before edge ThreadSanitizer can see. sched::Lock's contended path
-// runs in the (uninstrumented) scheduler, so a lock() that had to wait would
-// acquire nothing as far as TSan knows; under TSan this adds an instrumented
-// release before unlocking and an acquire after locking, on an atomic of its
-// own. Without TSan it is exactly sched::Lock.
+// ChanLock: the channel lock. A spin-then-futex mutex like sched::Lock (same
+// algorithm, same futex calls), but compiled here, in instrumented code, for
+// two reasons that matter only under ThreadSanitizer:
+//   - sched::Lock's contended path lives in the uninstrumented scheduler, so
+//     a lock() that had to wait would acquire nothing TSan can see, and data
+//     guarded by the lock (even the lock word, when the channel is freed)
+//     would be reported as racing;
+//   - it keeps no `expected` temporaries on the stack (exchange, not CAS):
+//     timer callbacks (time/timer.cc) lock channels on a shared scheduler
+//     stack, where TSan sees no order between successive callbacks.
+// state_: 0 unlocked, 1 locked, 2 locked and a sleeper may wait in the futex.
+// Memory ordering: unlock() releases, lock() acquires.
 class ABSL_LOCKABLE ChanLock {
  public:
   constexpr ChanLock() = default;
   ChanLock(const ChanLock&) = delete;
   ChanLock& operator=(const ChanLock&) = delete;
 
+  // Fast path inline (one uncontended exchange); the slow path spins, then sleeps.
   void lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
-    l_.lock();
-#ifdef GO_TSAN
-    (void)edge_.load(std::memory_order_acquire);
-#endif
+    const uint32_t was = state_.exchange(1, std::memory_order_acquire);
+    if (was != 0) LockSlow(was);
   }
   void unlock() ABSL_UNLOCK_FUNCTION() {
-#ifdef GO_TSAN
-    edge_.store(edge_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
-#endif
-    l_.unlock();
+    if (state_.exchange(0, std::memory_order_release) == 2) sched::FutexWake(&state_, 1);
   }
 
  private:
-  sched::Lock l_;
-#ifdef GO_TSAN
-  std::atomic<uint32_t> edge_{0};
-#endif
+  // `was`: what the fast path's exchange replaced. If it was 2 we downgraded
+  // the word to 1 and must restore 2 before anyone can miss a wakeup.
+  void LockSlow(uint32_t was);
+
+  std::atomic<uint32_t> state_{0};
 };
 
 class ABSL_SCOPED_LOCKABLE ChanLockGuard {
@@ -225,9 +227,11 @@ class ChanCore {
   // with s's value refilling the freed slot); returns the G to Ready.
   sched::G* RecvFromWaiterLocked(Waiter* s, void* dst) noexcept;
   void RecvFromBufLocked(void* dst) noexcept;
-  // Non-blocking send that never panics: false if closed or no room. *wake
-  // receives a G to Ready after unlocking (or null). For timer callbacks.
-  bool TrySendLocked(void* src, sched::G** wake) noexcept;
+  // Non-blocking send that never panics (for timer callbacks): drops the
+  // value if the channel is closed or full. Returns the G to Ready after
+  // unlocking, or null. (Returned by value, not through an out-parameter: a
+  // timer callback must not keep addressable locals, see time/timer.cc.)
+  sched::G* TrySendLocked(void* src) noexcept;
   // Destroys every buffered value; true if there was one.
   bool DrainLocked() noexcept;
 

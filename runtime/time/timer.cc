@@ -145,29 +145,33 @@ class TimeChan final : public ChanCore {
   }
 
   // The runtime timer's callback, on a scheduler stack: must not block.
+  //
+  // It keeps no addressable locals (the value to send lives in fire_value_,
+  // the G to wake comes back by value): under ThreadSanitizer every callback
+  // runs in a fresh TSan fiber on the same scheduler stack, with no
+  // happens-before between successive callbacks, so two callbacks touching
+  // the same stack slot would be reported as a race.
   static void Fire(void* arg, uint64_t seq, int64_t now) {
     auto* tc = static_cast<TimeChan*>(arg);
     sched::G* wake = nullptr;
     bool free = false;
-    {
-      chan_internal::ChanLockGuard l(tc->lock_);
-      tc->ResolveLocked();
-      if (tc->dead_) {
-        free = tc->pending_ == 0;
-      } else if (seq == tc->seq_) {
-        // Go sends the time the timer was due (Now minus the lateness).
-        absl::Time v = absl::FromUnixNanos(tc->when_ + tc->wall_offset_);
-        tc->TrySendLocked(&v, &wake);  // full: a Ticker drops the tick
-        tc->current_ = false;
-        if (tc->period_ > 0) {
-          // Next tick on the period grid, skipping the ones already missed.
-          const int64_t late = now - tc->when_;
-          const int64_t next = tc->when_ + tc->period_ * (1 + (late > 0 ? late / tc->period_ : 0));
-          // (`now` is the timer's own clock: this stack has no goroutine.)
-          tc->ArmLocked(next);
-        }
+    tc->lock_.lock();
+    tc->ResolveLocked();
+    if (tc->dead_) {
+      free = tc->pending_ == 0;  // [T3]
+    } else if (seq == tc->seq_) {
+      // Go sends the time the timer was due (Now minus the lateness).
+      tc->fire_value_ = absl::FromUnixNanos(tc->when_ + tc->wall_offset_);
+      wake = tc->TrySendLocked(&tc->fire_value_);  // full: a Ticker drops the tick
+      tc->current_ = false;
+      if (tc->period_ > 0) {
+        // Next tick on the period grid, skipping the ones already missed.
+        // (`now` is the timer's own clock: this stack has no goroutine.)
+        const int64_t late = now - tc->when_;
+        tc->ArmLocked(tc->when_ + tc->period_ * (1 + (late > 0 ? late / tc->period_ : 0)));
       }
     }
+    tc->lock_.unlock();
     if (wake != nullptr) sched::Ready(wake);
     if (free) Free(tc);
   }
@@ -180,6 +184,7 @@ class TimeChan final : public ChanCore {
   int64_t when_ ABSL_GUARDED_BY(lock_) = 0;
   int64_t period_ ABSL_GUARDED_BY(lock_) = 0;
   int64_t wall_offset_ ABSL_GUARDED_BY(lock_) = 0;  // Walltime - Nanotime at arming
+  absl::Time fire_value_ ABSL_GUARDED_BY(lock_);     // Fire's value, moved out by the send
 };
 
 TimeChan* Core(const ChanRef& r) { return static_cast<TimeChan*>(r.get()); }
