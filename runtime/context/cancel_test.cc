@@ -192,30 +192,27 @@ TEST(CancelTest, CancelledChildIsUnlinkedFromItsParent) {
 
 TEST(CancelTest, ShortLivedChildrenLeaveTheParentEmpty) {
   auto [parent, cancel] = WithCancel(Background());
-  std::weak_ptr<const Interface> last;
+  const int64_t live = internal::LiveCancelCtxForTest();
   for (int i = 0; i < 100000 / kScale; i++) {
     auto [c, cancel_c] = WithCancel(parent);
     auto [gc, cancel_gc] = WithCancel(c);
-    last = c.impl();
     cancel_c();  // cancels the grandchild too
     ASSERT_TRUE(IsDone(gc));
   }
   EXPECT_EQ(internal::NumChildrenForTest(parent), 0u);
-  EXPECT_TRUE(last.expired()) << "a cancelled, dropped child must be freed";
+  EXPECT_EQ(internal::LiveCancelCtxForTest(), live) << "cancelled, dropped children are freed";
   cancel();
 }
 
 TEST(CancelTest, ChildrenDroppedUncancelledAreFreedWhenTheParentIsCancelled) {
   auto [parent, cancel] = WithCancel(Background());
-  std::weak_ptr<const Interface> child;
-  {
-    auto [c, cancel_c] = WithCancel(parent);
-    child = c.impl();
-  }
-  EXPECT_FALSE(child.expired()) << "the parent keeps an uncancelled child (Go's children map)";
+  const int64_t live = internal::LiveCancelCtxForTest();
+  { auto [c, cancel_c] = WithCancel(parent); }
+  EXPECT_EQ(internal::LiveCancelCtxForTest(), live + 1)
+      << "the parent keeps an uncancelled child (Go's children map)";
   EXPECT_EQ(internal::NumChildrenForTest(parent), 1u);
   cancel();
-  EXPECT_TRUE(child.expired());
+  EXPECT_EQ(internal::LiveCancelCtxForTest(), live);
 }
 
 TEST(CauseTest, CancelCauseIsRecordedAndInherited) {

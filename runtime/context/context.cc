@@ -8,11 +8,12 @@
 //        and Propagate rely on it to cast without dynamic_cast, so only the
 //        types below (and internal/cancel_ctx.h) may use a kind other than
 //        kForeign.
+//   [V3] No shared_ptr or weak_ptr to a context of this package exists
+//        outside Context handles and this package's own members.
 #include "runtime/context/context.h"
 
 #include <memory>
 #include <utility>
-#include <vector>
 
 #include "runtime/context/internal/cancel_ctx.h"
 #include "runtime/time/sleep.h"
@@ -33,6 +34,7 @@ class WithoutCancelCtx final : public Interface {
 
  private:
   friend const void* LookupValue(const Interface*, const KeyBase&);
+  friend void ReleaseParent(Context&);
   Context parent_;  // immutable until the destructor
 };
 
@@ -45,19 +47,19 @@ const void* LookupValue(const Interface* c, const KeyBase& key) {
       case Interface::Kind::kValue: {
         auto* v = static_cast<const ValueCtxBase*>(c);
         if (v->key_ == &key) return v->value_;
-        c = v->parent_.impl().get();
+        c = ContextAccess::Get(v->parent_);
         continue;
       }
       case Interface::Kind::kCancel: {
         auto* cc = static_cast<const CancelCtx*>(c);
         if (&key == &CancelCtxKey()) return cc;
-        c = cc->parent_.impl().get();
+        c = ContextAccess::Get(cc->parent_);
         continue;
       }
       case Interface::Kind::kWithoutCancel: {
         // Hides the parent's cancellation: Cause() must not find it.
         if (&key == &CancelCtxKey()) return nullptr;
-        c = static_cast<const WithoutCancelCtx*>(c)->parent_.impl().get();
+        c = ContextAccess::Get(static_cast<const WithoutCancelCtx*>(c)->parent_);
         continue;
       }
       case Interface::Kind::kForeign:
@@ -68,25 +70,37 @@ const void* LookupValue(const Interface* c, const KeyBase& key) {
 }
 
 void ReleaseParent(Context& parent) {
-  // Goroutines never park inside a destructor, so these thread-locals are
-  // never shared by two goroutines that migrated between threads.
-  static thread_local bool releasing = false;
-  static thread_local std::vector<std::shared_ptr<const Interface>> pending;
-  std::shared_ptr<const Interface> p = parent.impl();
-  parent = Context();
-  if (!p || p.use_count() > 1) return;  // not the last reference: no chain to free
-  if (releasing) {
-    pending.push_back(std::move(p));  // the outer loop frees it
-    return;
+  std::shared_ptr<const Interface> p = std::move(ContextAccess::Ptr(parent));
+  // [V3] While we hold the only reference to a context of ours, nobody else
+  // can reach it: the handle never exposes its shared_ptr, so no other copy
+  // or weak_ptr can appear. We may then take its parent before freeing it,
+  // and the chain is freed by this loop instead of by nested destructors.
+  while (p && p.use_count() == 1) {
+    Context* up = nullptr;  // where p keeps its parent handle
+    switch (p->kind_) {
+      case Interface::Kind::kValue:
+        up = &const_cast<ValueCtxBase*>(static_cast<const ValueCtxBase*>(p.get()))->parent_;
+        break;
+      case Interface::Kind::kCancel:
+        up = &const_cast<CancelCtx*>(static_cast<const CancelCtx*>(p.get()))->parent_;
+        break;
+      case Interface::Kind::kWithoutCancel:
+        up = &const_cast<WithoutCancelCtx*>(static_cast<const WithoutCancelCtx*>(p.get()))->parent_;
+        break;
+      case Interface::Kind::kEmpty:
+      case Interface::Kind::kForeign:
+        break;
+    }
+    if (up == nullptr) break;
+    // use_count() is a relaxed load; this copy's acq_rel increment
+    // synchronizes with the release of every former owner's reference, so
+    // their last reads of *p happen before our write below.
+    { std::shared_ptr<const Interface> sync = p; }
+    std::shared_ptr<const Interface> next = std::move(ContextAccess::Ptr(*up));
+    p.reset();  // frees p; its destructor finds its parent already taken
+    p = std::move(next);
   }
-  releasing = true;
-  p.reset();  // may push its own parent onto pending
-  while (!pending.empty()) {
-    std::shared_ptr<const Interface> next = std::move(pending.back());
-    pending.pop_back();
-    next.reset();
-  }
-  releasing = false;
+  // Shared (or not ours): dropping our reference does not free a chain.
 }
 
 namespace {
@@ -99,7 +113,7 @@ const std::shared_ptr<const Interface>& TodoImpl() {
 
 // The nearest CancelCtx c's Value chain leads to, or null.
 const CancelCtx* NearestCancelCtx(const Context& c) {
-  return static_cast<const CancelCtx*>(LookupValue(c.impl().get(), CancelCtxKey()));
+  return static_cast<const CancelCtx*>(LookupValue(ContextAccess::Get(c), CancelCtxKey()));
 }
 
 }  // namespace

@@ -70,6 +70,8 @@ class CancelCtx;
 // Go's value(): walks c's chain of this package's context types without
 // virtual calls and asks the first user-written context it meets.
 const void* LookupValue(const Interface* c, const KeyBase& key);
+void ReleaseParent(Context& parent);
+struct ContextAccess;
 }  // namespace internal
 
 // KeyBase is the untyped identity of a Key: what Interface::Value receives.
@@ -136,6 +138,7 @@ class Interface {
   friend class internal::WithoutCancelCtx;
   friend class internal::CancelCtx;
   friend const void* internal::LookupValue(const Interface*, const KeyBase&);
+  friend void internal::ReleaseParent(Context&);
   enum class Kind : uint8_t { kForeign, kEmpty, kValue, kWithoutCancel, kCancel };
   explicit Interface(Kind kind) : kind_(kind) {}
   // Which of this package's types this is (kForeign: user-written). Lets the
@@ -166,14 +169,19 @@ class Context {
   const T* Value(const Key<T>& key) const {
     return static_cast<const T*>(internal::LookupValue(impl_.get(), key));
   }
-
-  // The context behind the handle (null for Background()).
-  const std::shared_ptr<const Interface>& impl() const { return impl_; }
+  // The untyped lookup, for user-written contexts that hand a key they do
+  // not know on to the context they wrap (Interface::Value).
+  const void* Value(const KeyBase& key) const { return internal::LookupValue(impl_.get(), key); }
 
   friend bool operator==(const Context& a, const Context& b) { return a.impl_ == b.impl_; }
 
  private:
-  std::shared_ptr<const Interface> impl_;
+  // The handle deliberately gives no access to its shared_ptr: with no
+  // copies or weak_ptrs of it outside this package, "use_count() == 1"
+  // proves exclusive ownership, which lets contexts free long parent chains
+  // without recursion (internal::ReleaseParent).
+  friend struct internal::ContextAccess;
+  std::shared_ptr<const Interface> impl_;  // null: Background()
 };
 
 // CancelFunc tells an operation to abandon its work; it does not wait for the
@@ -252,6 +260,12 @@ std::function<bool()> AfterFunc(const Context& c, std::function<void()> f);
 
 namespace internal {
 
+// The runtime's access to a handle's pointer.
+struct ContextAccess {
+  static const Interface* Get(const Context& c) { return c.impl_.get(); }
+  static std::shared_ptr<const Interface>& Ptr(Context& c) { return c.impl_; }
+};
+
 // Drops a context's reference to its parent without recursing: when that
 // frees the parent, whose destructor drops its own parent, and so on, the
 // chain is freed in a loop rather than by nested destructors (a chain of
@@ -286,6 +300,7 @@ class ValueCtxBase : public Interface {
 
  private:
   friend const void* LookupValue(const Interface*, const KeyBase&);
+  friend void ReleaseParent(Context&);
   friend class CancelCtx;
   Context parent_;  // immutable until the destructor
   const KeyBase* const key_;
@@ -311,6 +326,8 @@ size_t NumChildrenForTest(const Context& c);
 int64_t ArmedTimersForTest();
 // Goroutines ever started to watch a foreign parent's Done().
 int64_t PropagationGoroutinesForTest();
+// Cancelable contexts (WithCancel, WithDeadline, AfterFunc) alive, process-wide.
+int64_t LiveCancelCtxForTest();
 
 }  // namespace internal
 

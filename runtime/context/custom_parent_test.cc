@@ -97,7 +97,7 @@ class Wrapper : public Interface {
   RecvChan<std::monostate> Done() const override { return inner_.Done(); }
   absl::Status Err() const override { return inner_.Err(); }
   const void* Value(const KeyBase& key) const override {
-    return inner_.impl() ? inner_.impl()->Value(key) : nullptr;
+    return inner_.Value(key);
   }
 
  private:

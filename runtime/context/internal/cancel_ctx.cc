@@ -22,6 +22,8 @@
 //        any mu_: channel operations are scheduling points inside synctest
 //        bubbles, and a goroutine that switched out holding a sched::Lock
 //        would block the bubble's only thread.
+//   [C7] Timer callbacks only start a goroutine (TimerCtx::Fire): all
+//        cancellation work runs on goroutines or the canceller's thread.
 //   [C6] A deadline timer is armed at most once. While armed it owns a
 //        reference (timer_ref_); exactly one of Fire and OnCanceled (when
 //        DelTimer removed the timer before it fired) takes it back.
@@ -39,7 +41,9 @@
 
 #include <cstdint>
 #include <limits>
+#include <new>
 #include <source_location>
+#include <type_traits>
 #include <utility>
 
 #include "runtime/chan/select.h"
@@ -52,27 +56,22 @@ namespace {
 
 std::atomic<int64_t> g_armed_timers{0};
 std::atomic<int64_t> g_propagation_goroutines{0};
-thread_local sched::Bubble* tls_firing_bubble = nullptr;
+std::atomic<int64_t> g_live_cancel_ctx{0};
 
-// Starts fn on a new goroutine. Inside a deadline timer's callback the
-// goroutine joins the timer's bubble (the callback runs on the bubble's loop
-// thread or a scheduler stack, where go::Go would not know the bubble).
-void StartGoroutine(std::function<void()> fn,
-                    std::source_location where = std::source_location::current()) {
-  sched::Bubble* b = tls_firing_bubble;
-  if (b == nullptr || b == sched::CurrentBubble()) {
-    go::Go(std::move(fn), where);
-    return;
-  }
-  using Fn = std::function<void()>;
+// Starts fn on a new goroutine that belongs to `bubble` (null: none),
+// whoever the caller is: go::Go with the bubble chosen explicitly, for timer
+// callbacks, which run on a scheduler stack (or a bubble's loop thread)
+// where go::Go would not know the timer's bubble.
+template <typename F>
+void GoInBubble(sched::Bubble* bubble, F fn,
+                std::source_location where = std::source_location::current()) {
+  static_assert(sizeof(F) <= sched::G::kInlineFn && alignof(F) <= 16 &&
+                std::is_nothrow_move_constructible_v<F>);
   sched::G* g = sched::NewG(where);
-  g->bubble = b;
-  g->fn_heap = new Fn(std::move(fn));
-  g->invoke = [](sched::G* x) { (*static_cast<Fn*>(x->fn_heap))(); };
-  g->destroy = [](sched::G* x) {
-    delete static_cast<Fn*>(x->fn_heap);
-    x->fn_heap = nullptr;
-  };
+  g->bubble = bubble;
+  ::new (static_cast<void*>(g->fn_inline)) F(std::move(fn));
+  g->invoke = [](sched::G* x) { (*std::launder(reinterpret_cast<F*>(x->fn_inline)))(); };
+  g->destroy = [](sched::G* x) { std::launder(reinterpret_cast<F*>(x->fn_inline))->~F(); };
   sched::StartG(g);
 }
 
@@ -100,18 +99,23 @@ const absl::Status& DeadlineExceededStatus() {
   return *s;
 }
 
-sched::Bubble* FiringTimerBubble() { return tls_firing_bubble; }
-
 // ---------------------------------------------------------------------------
 // CancelCtx
 
-CancelCtx::CancelCtx(Context parent) : Interface(Kind::kCancel), parent_(std::move(parent)) {}
+CancelCtx::CancelCtx(Context parent) : Interface(Kind::kCancel), parent_(std::move(parent)) {
+  g_live_cancel_ctx.fetch_add(1, std::memory_order_relaxed);
+}
+
+CancelCtx::~CancelCtx() {
+  g_live_cancel_ctx.fetch_sub(1, std::memory_order_relaxed);
+  ReleaseParent(parent_);
+}
 
 RecvChan<std::monostate> CancelCtx::Done() const {
   Chan<std::monostate> d;
   bool close = false;
   {
-    sched::LockGuard l(mu_);
+    sync::internal::LockGuard l(mu_);
     if (!done_) {
       // Lazily, like Go: most contexts are never waited on. MakeChan only
       // allocates, so calling it under mu_ does not break [C5].
@@ -139,7 +143,7 @@ absl::Status CancelCtx::CauseOrOk() const {
 }
 
 size_t CancelCtx::NumChildren() const {
-  sched::LockGuard l(mu_);
+  sync::internal::LockGuard l(mu_);
   size_t n = 0;
   for (CancelCtx* c = children_; c != nullptr; c = c->next_) n++;
   return n;
@@ -148,7 +152,7 @@ size_t CancelCtx::NumChildren() const {
 void CancelCtx::Propagate(const std::shared_ptr<CancelCtx>& self) {
   // Fast path: walk our own context types up to the nearest cancelable one
   // without calling Done() (which would allocate the parent's channel).
-  const Interface* p = parent_.impl().get();
+  const Interface* p = ContextAccess::Get(parent_);
   for (;;) {
     if (p == nullptr) return;  // Background: never cancelled
     switch (p->kind_) {
@@ -156,7 +160,7 @@ void CancelCtx::Propagate(const std::shared_ptr<CancelCtx>& self) {
       case Kind::kWithoutCancel:
         return;  // never cancelled
       case Kind::kValue:
-        p = static_cast<const ValueCtxBase*>(p)->parent_.impl().get();
+        p = ContextAccess::Get(static_cast<const ValueCtxBase*>(p)->parent_);
         continue;
       case Kind::kCancel:
         LinkUnder(const_cast<CancelCtx*>(static_cast<const CancelCtx*>(p)), self);
@@ -176,11 +180,11 @@ void CancelCtx::Propagate(const std::shared_ptr<CancelCtx>& self) {
   }
   // Does it wrap one of ours, with the same Done channel (Go's
   // parentCancelCtx)? Then link there as if it were ours.
-  if (const void* v = parent_.impl()->Value(CancelCtxKey())) {
+  if (const void* v = ContextAccess::Get(parent_)->Value(CancelCtxKey())) {
     auto* node = const_cast<CancelCtx*>(static_cast<const CancelCtx*>(v));
     bool same;
     {
-      sched::LockGuard l(node->mu_);
+      sync::internal::LockGuard l(node->mu_);
       same = node->done_ && RecvChan<std::monostate>(node->done_) == done;
     }
     if (same) {
@@ -194,7 +198,7 @@ void CancelCtx::Propagate(const std::shared_ptr<CancelCtx>& self) {
 void CancelCtx::LinkUnder(CancelCtx* node, const std::shared_ptr<CancelCtx>& self) {
   absl::Status err, cause;
   {
-    sched::LockGuard l(node->mu_);
+    sync::internal::LockGuard l(node->mu_);
     if (!node->canceled_.load(std::memory_order_relaxed)) {
       // [C2] [C3]: push front.
       parent_node_ = node;
@@ -213,11 +217,11 @@ void CancelCtx::LinkUnder(CancelCtx* node, const std::shared_ptr<CancelCtx>& sel
 void CancelCtx::WatchForeignParent(const std::shared_ptr<CancelCtx>& self,
                                    RecvChan<std::monostate> done) {
   // Go's afterFuncer branch: let the parent call us back.
-  std::function<bool()> stop = parent_.impl()->AfterFunc([self] {
+  std::function<bool()> stop = ContextAccess::Get(parent_)->AfterFunc([self] {
     self->Cancel(false, self->parent_.Err(), Cause(self->parent_));
   });
   if (stop) {
-    sched::LockGuard l(mu_);
+    sync::internal::LockGuard l(mu_);
     if (!canceled_.load(std::memory_order_relaxed)) {
       foreign_stop_ = std::move(stop);
       return;
@@ -238,7 +242,7 @@ bool CancelCtx::MarkCanceled(const absl::Status& err, const absl::Status& cause,
                              CancelCtx** work, std::function<bool()>* foreign_stop) {
   Chan<std::monostate> to_close;
   {
-    sched::LockGuard l(mu_);
+    sync::internal::LockGuard l(mu_);
     if (canceled_.load(std::memory_order_relaxed)) return false;
     err_ = err;  // [C1]
     cause_ = cause.ok() ? err : cause;
@@ -296,7 +300,7 @@ void CancelCtx::CancelDescendants(CancelCtx* work, const absl::Status& err,
 void CancelCtx::RemoveFromParent(std::function<bool()> foreign_stop) {
   if (CancelCtx* p = parent_node_) {
     std::shared_ptr<CancelCtx> ref;  // dropped after the lock is released
-    sched::LockGuard l(p->mu_);
+    sync::internal::LockGuard l(p->mu_);
     if (p->canceled_.load(std::memory_order_relaxed)) return;  // [C3] not ours to touch
     if (prev_ != nullptr) {
       prev_->next_ = next_;
@@ -323,7 +327,7 @@ void TimerCtx::Arm(const std::shared_ptr<TimerCtx>& self, absl::Duration in, abs
   // Far deadlines are clamped (as Sleep does) so that now + in cannot overflow.
   constexpr int64_t kMaxNs = int64_t{1} << 62;
   const int64_t ns = in >= absl::Nanoseconds(kMaxNs) ? kMaxNs : absl::ToInt64Nanoseconds(in);
-  sched::LockGuard l(mu_);
+  sync::internal::LockGuard l(mu_);
   if (IsCanceled()) return;
   deadline_cause_ = std::move(cause);
   sched::InitTimer(&timer_);  // the caller's clock: virtual inside a bubble
@@ -338,25 +342,30 @@ void TimerCtx::Arm(const std::shared_ptr<TimerCtx>& self, absl::Duration in, abs
 }
 
 void TimerCtx::Fire(void* arg, uint64_t, int64_t) {
+  // This runs on a scheduler stack: hand the cancellation over to a
+  // goroutine at once (Go's time.AfterFunc does the same) [C7]. Cancelling
+  // may close many channels, start AfterFunc goroutines and free contexts
+  // whose values' destructors are user code; none of that belongs on a
+  // scheduler stack. The goroutine joins the timer's bubble, so the
+  // AfterFunc goroutines it starts do too, as in Go.
   auto* c = static_cast<TimerCtx*>(arg);
-  std::shared_ptr<TimerCtx> ref;
-  sched::Bubble* bubble;
+  GoInBubble(c->bubble_, [c] { c->Expire(); });  // timer_ref_ keeps c alive [C6]
+}
+
+void TimerCtx::Expire() {
+  std::shared_ptr<TimerCtx> ref;  // [C4] for the whole call
   {
-    sched::LockGuard l(c->mu_);
-    ref = std::move(c->timer_ref_);  // [C6]: OnCanceled's DelTimer failed or never ran
-    c->armed_ = false;
-    bubble = c->bubble_;
+    sync::internal::LockGuard l(mu_);
+    ref = std::move(timer_ref_);  // [C6]: OnCanceled's DelTimer failed or never ran
+    armed_ = false;
   }
   g_armed_timers.fetch_sub(1, std::memory_order_relaxed);
-  sched::Bubble* saved = tls_firing_bubble;
-  tls_firing_bubble = bubble;
-  c->Cancel(true, DeadlineExceededStatus(), c->deadline_cause_);
-  tls_firing_bubble = saved;
+  Cancel(true, DeadlineExceededStatus(), deadline_cause_);
 }
 
 void TimerCtx::OnCanceled() {
   std::shared_ptr<TimerCtx> ref;  // dropped after the lock is released [C4]
-  sched::LockGuard l(mu_);
+  sync::internal::LockGuard l(mu_);
   if (armed_ && sched::DelTimer(&timer_)) {
     // Stopped before it fired: Fire will not run, its reference is ours.
     armed_ = false;
@@ -381,13 +390,14 @@ bool AfterFuncCtx::Stop() {
 
 void AfterFuncCtx::OnCanceled() {
   if (once_.exchange(true, std::memory_order_acq_rel)) return;  // stopped
-  StartGoroutine(std::move(f_));
+  go::Go(std::move(f_));
 }
 
 // ---------------------------------------------------------------------------
 // Test hooks
 
 int64_t ArmedTimersForTest() { return g_armed_timers.load(std::memory_order_relaxed); }
+int64_t LiveCancelCtxForTest() { return g_live_cancel_ctx.load(std::memory_order_relaxed); }
 int64_t PropagationGoroutinesForTest() {
   return g_propagation_goroutines.load(std::memory_order_relaxed);
 }

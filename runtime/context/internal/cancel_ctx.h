@@ -28,7 +28,7 @@
 #include "absl/time/time.h"
 #include "runtime/chan/chan.h"
 #include "runtime/context/context.h"
-#include "runtime/sched/lock.h"
+#include "runtime/sync/internal/lock.h"
 #include "runtime/sched/sched.h"
 
 namespace go::context::internal {
@@ -42,7 +42,7 @@ const absl::Status& DeadlineExceededStatus();
 class CancelCtx : public Interface {
  public:
   explicit CancelCtx(Context parent);
-  ~CancelCtx() override { ReleaseParent(parent_); }
+  ~CancelCtx() override;
 
   std::optional<absl::Time> Deadline() const override { return parent_.Deadline(); }
   RecvChan<std::monostate> Done() const override;
@@ -72,10 +72,13 @@ class CancelCtx : public Interface {
   // this context, after Done has been closed and with no lock held.
   virtual void OnCanceled() {}
 
-  mutable sched::Lock mu_;
+  // sync::internal::Lock is sched::Lock plus a happens-before edge that
+  // ThreadSanitizer sees also when the lock was contended.
+  mutable sync::internal::Lock mu_;
 
  private:
   friend const void* LookupValue(const Interface*, const KeyBase&);
+  friend void ReleaseParent(Context&);
 
   bool MarkCanceled(const absl::Status& err, const absl::Status& cause, CancelCtx** work,
                     std::function<bool()>* foreign_stop);
@@ -136,14 +139,15 @@ class TimerCtx final : public CancelCtx {
   void OnCanceled() override;  // stops the timer
 
  private:
-  static void Fire(void* arg, uint64_t seq, int64_t now);
+  static void Fire(void* arg, uint64_t seq, int64_t now);  // the timer callback
+  void Expire();  // the deadline passed: runs on the goroutine Fire starts
 
   const absl::Time deadline_;
   absl::Status deadline_cause_;  // written before the timer is armed
   sched::Bubble* bubble_ = nullptr;  // the clock the timer runs on
   sched::Timer timer_ ABSL_GUARDED_BY(mu_);
   bool armed_ ABSL_GUARDED_BY(mu_) = false;
-  // The armed timer's reference: taken by Fire, or by OnCanceled when it
+  // The armed timer's reference: taken by Expire, or by OnCanceled when it
   // stops the timer before it fires. Exactly one of them gets it.
   std::shared_ptr<TimerCtx> timer_ref_ ABSL_GUARDED_BY(mu_);
 };
@@ -165,10 +169,6 @@ class AfterFuncCtx final : public CancelCtx {
   std::function<void()> f_;
 };
 
-// The bubble a deadline timer's callback is running for (null otherwise), so
-// that goroutines started by the cancellation join that bubble, as they do
-// in Go where time.AfterFunc's goroutine belongs to the timer's bubble.
-sched::Bubble* FiringTimerBubble();
 
 }  // namespace go::context::internal
 
