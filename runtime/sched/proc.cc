@@ -769,12 +769,22 @@ void HandoffP(P* p) {
 namespace {
 
 // Runs expired timers of every P (cheap: one atomic load per P when idle).
-void RunAllTimers(int64_t now) {
+void RunAllTimers() {
   Sched& s = sched();
   int n = s.gomaxprocs.load(std::memory_order_acquire);
+  int64_t now = 0;  // read the clock only if some heap has a timer
   for (int i = 0; i < n; i++) {
-    if (P* p = s.allp[i]) p->timers.Run(now);
+    P* p = s.allp[i];
+    if (!p || p->timers.NextWhen() == TimerHeap::kNever) continue;
+    if (now == 0) now = MonoNow();
+    p->timers.Run(now);
   }
+}
+
+// Runs p's expired timers. The common case, no timers at all, costs one
+// atomic load and no clock read (Go's checkTimers does the same).
+void RunOwnTimers(P* p) {
+  if (p->timers.NextWhen() != TimerHeap::kNever) p->timers.Run(MonoNow());
 }
 
 int64_t EarliestTimer() {
@@ -854,7 +864,7 @@ void StopM(M* m) {
   MidleRemove(m);
   // Timed out (or woken for a timer): run due timers, then try for a P.
   s.lock.unlock();
-  RunAllTimers(MonoNow());
+  RunAllTimers();
   s.lock.lock();
   P* p = PidleGet();
   s.lock.unlock();
@@ -871,7 +881,7 @@ G* FindRunnable(M* m) {
       RetireP(m);
       continue;
     }
-    p->timers.Run(MonoNow());
+    RunOwnTimers(p);
     // Fairness: every 61 ticks look at the global queue first.
     if (p->schedtick.load(std::memory_order_relaxed) % 61 == 0 && s.runq_size.load(std::memory_order_relaxed) > 0) {
       LockGuard l(s.lock);
@@ -891,7 +901,7 @@ G* FindRunnable(M* m) {
         m->spinning = true;
         s.nmspinning.fetch_add(1, std::memory_order_acq_rel);
       }
-      RunAllTimers(MonoNow());
+      RunAllTimers();
       if (G* g = RunqGet(p)) return g;
       for (int round = 0; round < 4; round++) {
         const bool last = round == 3;
