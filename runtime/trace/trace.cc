@@ -132,7 +132,7 @@ body{font:13px sans-serif;margin:16px;background:#fafafa}
 <h2>Scheduler timeline</h2>
 <p>%d goroutine runs over %.3f ms. Each bar is one goroutine running on a P until it parked,
 yielded or exited; hover for details.</p>
-<svg id="tl" width="1200"></svg><div id="info"></div>
+<svg id="tl" width="1240"></svg><div id="info"></div>
 <script>
 const spans=[%s];
 const rows=[%s];
