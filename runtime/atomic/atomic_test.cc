@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "runtime/go.h"
+#include "runtime/goroutine.h"
 
 namespace go::atomic {
 namespace {

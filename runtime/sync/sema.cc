@@ -16,6 +16,7 @@
 //            waiter's stack frame may be gone.
 #include "runtime/sync/sema.h"
 
+#include "runtime/sched/sanitizers.h"
 #include "runtime/sched/sched.h"
 
 namespace go::sync::internal {
@@ -195,9 +196,35 @@ bool CanAcquire(std::atomic<uint32_t>* sema) {
   return false;
 }
 
-// Park commit: the waiter is queued and fully parked; now let releasers in.
-bool UnlockCommit(sched::G*, void* lock) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-  static_cast<Lock*>(lock)->unlock();
+// Park commit: the waiter is queued and fully parked; now let wakers in.
+//
+// ThreadSanitizer detail. The scheduler runs commits with TSan's current
+// fiber set to the parking goroutine's, and switches back to its own fiber
+// only after the commit returns. But the moment the lock is released, a
+// waker may Ready g and another thread may resume it, switching to g's fiber
+// while it is still current here: TSan then aborts ("CHECK failed: ...
+// thr->proc1 == nullptr") or mixes up the two threads' histories. So, under
+// TSan, the commit (1) publishes g's history to the lock's next holder while
+// still on g's fiber, (2) leaves g's fiber for the scheduler's, and only then
+// (3) unlocks, uninstrumented (the scheduler's fiber has no history with the
+// lock; the next holder synchronizes through step 1). The commit itself is
+// uninstrumented too: an instrumented function would be entered on one
+// fiber and left on another, and TSan keeps a shadow call stack per fiber.
+#ifdef GO_TSAN
+__attribute__((no_sanitize("thread")))
+#endif
+bool UnlockCommit(sched::G* g, void* arg) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  auto* lock = static_cast<Lock*>(arg);
+#ifdef GO_TSAN
+  lock->ReleaseForTsan();
+  if (!g->is_thread && g->home != nullptr && __tsan_switch_to_fiber != nullptr) {
+    __tsan_switch_to_fiber(g->home->tsan_fiber, 1 /* no sync */);
+  }
+  lock->UnlockUninstrumented();
+#else
+  (void)g;
+  lock->unlock();
+#endif
   return true;
 }
 

@@ -7,6 +7,7 @@
 //   WaitUntil            polls a predicate with a generous bound (never asserts on speed)
 //   RunGoroutines        runs fn(i) on n goroutines and waits for all of them
 //   RunThreads           the same on plain OS threads
+//   CountParked          how many goroutines/threads are parked with a given wait reason
 //
 // The runners wait with a plain atomic counter, not with the WaitGroup under
 // test, so that a broken WaitGroup cannot hide behind them.
@@ -21,7 +22,10 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "runtime/go.h"
+#include "runtime/goroutine.h"
+#include "runtime/sched/g.h"
+#include "runtime/sched/sanitizers.h"
+#include "runtime/sched/sched.h"
 
 namespace go::sync::testing {
 
@@ -99,6 +103,23 @@ void RunThreads(int n, F fn) {
   ts.reserve(n);
   for (int i = 0; i < n; i++) ts.emplace_back([&fn, i] { fn(i); });
   for (auto& t : ts) t.join();
+}
+
+// CountParked returns how many goroutines (and threads) are parked right now
+// with wait reason r. A goroutine parked on a sync primitive is already in its
+// wait queue, so this tells a test that a waiter is really waiting.
+inline int CountParked(sched::WaitReason r) {
+  // A diagnostic snapshot of G records that the (uninstrumented) scheduler
+  // publishes: TSan cannot see how they were published, so it looks away.
+  sched::san::IgnoreAccesses no_tsan;
+  int n = 0;
+  sched::ForEachG([&](sched::G* g) {
+    if (g->status.load(std::memory_order_relaxed) == sched::GStatus::kWaiting &&
+        g->wait_reason.load(std::memory_order_relaxed) == r) {
+      n++;
+    }
+  });
+  return n;
 }
 
 }  // namespace go::sync::testing
