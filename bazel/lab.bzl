@@ -31,9 +31,12 @@ Targets the macro declares in labs/<name>:
     :solution             cc_library: solutions/<name>/ against the same header.
     :public_test_solution the public tests against the solution.
     :hidden_test_solution the hidden tests against the solution.
-    :hidden_test          the hidden tests against @<name>_submission//:impl, the repository
+    :hidden_test          the hidden tests against @lab_<name>_submission//:impl, the repository
                           ./course grade generates from a submission (tag "manual": it exists
                           only while the grader passes --override_repository).
+    :bad_<bad>_hidden_test  the hidden tests against each known-bad submission ("manual"; the
+                          self-check builds them all at once).
+    :public_tests, :hidden_tests  the test sources, compiled once against the header alone.
     :grading_files        filegroup: rubric, hidden tests, bad submissions (for export tools).
 
 Why :public_test is "manual" in the instructor edition: the skeleton must fail every test (the
@@ -46,7 +49,7 @@ student repository (INSTRUCTOR_EDITION = False, set by the export) it is a plain
 Why hidden tests link their submission through an external repository: the grader writes the
 submission's editable files (nothing else) and a generated BUILD that calls lab_submission()
 into a folder outside the working tree, then builds :hidden_test with
-`--override_repository=<name>_submission=<folder>`. The working tree is never touched and
+`--override_repository=lab_<name>_submission=<folder>`. The working tree is never touched and
 Bazel's action cache makes a regrade after a one-file change cost one compile and one link.
 """
 
@@ -58,9 +61,10 @@ load("//bazel:copts.bzl", "GO_COPTS", "GO_TEST_COPTS")
 # //solutions or //grading, which the student repository does not contain.
 INSTRUCTOR_EDITION = True
 
-# The gtest main every lab test links: gtest plus a goroutine leak check after each test
-# (a test whose goroutines outlive it fails; see labs/_testing/gtest_main.cc).
-LAB_TEST_MAIN = "//labs/_testing:gtest_main"
+# The gtest main every lab test links: gtest plus the runtime's goroutine leak check after each
+# test (a test whose goroutines outlive it fails, with a dump of them) and synctest replay
+# hints (a failed test that ran a bubble prints its seed and the command that replays it).
+LAB_TEST_MAIN = "//runtime/testing:gtest_main"
 
 # Test helpers shared by public and hidden tests (temp trees, bounded waits, leak checks).
 LAB_TESTING = "//labs/_testing:lab_testing"
@@ -71,7 +75,9 @@ LAB_TESTING = "//labs/_testing:lab_testing"
 SUBMISSION_COPTS = GO_COPTS + ["-Wno-error"]
 
 def _submission_repo(name):
-    return "%s_submission" % name
+    # "lab_" first: a repository name must start with a letter, and lab names may not
+    # (labs/_template).
+    return "lab_%s_submission" % name
 
 def lab(
         name,
@@ -118,12 +124,23 @@ def lab(
 
     all_test_deps = [LAB_TESTING, LAB_TEST_MAIN] + test_deps
 
+    # Test sources are compiled once, in libraries that need only the header; each test binary
+    # then links one implementation. (alwayslink: gtest registers TESTs from static
+    # initializers, which the linker would otherwise drop.) The grader, the self-check and
+    # `bazel test` thereby share the compiled tests, across output bases too (disk cache).
+    cc_library(
+        name = "public_tests",
+        testonly = True,
+        srcs = public_tests,
+        copts = GO_TEST_COPTS,
+        deps = [":api"] + all_test_deps,
+        alwayslink = True,
+    )
+
     cc_test(
         name = "public_test",
         size = public_test_size,
-        srcs = public_tests,
-        copts = GO_TEST_COPTS,
-        deps = [":" + name] + all_test_deps,
+        deps = [":public_tests", ":" + name],
         tags = ["manual"] if INSTRUCTOR_EDITION else [],
     )
 
@@ -141,33 +158,48 @@ def lab(
     cc_test(
         name = "public_test_solution",
         size = public_test_size,
-        srcs = public_tests,
-        copts = GO_TEST_COPTS,
-        deps = [":solution"] + all_test_deps,
+        deps = [":public_tests", ":solution"],
     )
 
     hidden_srcs = ["//grading:%s/hidden_test.cc" % name]
+    cc_library(
+        name = "hidden_tests",
+        testonly = True,
+        srcs = hidden_srcs,
+        copts = GO_TEST_COPTS,
+        deps = [":api"] + all_test_deps,
+        alwayslink = True,
+    )
 
-    # linkstatic: the grader copies the binary out of bazel-bin into its sandbox folder, so it
-    # must not depend on Bazel's _solib_ tree.
+    # linkstatic: the grader copies the binaries out of bazel-bin into its sandbox folder, so
+    # they must not depend on Bazel's _solib_ tree.
     cc_test(
         name = "hidden_test_solution",
         size = hidden_test_size,
-        srcs = hidden_srcs,
-        copts = GO_TEST_COPTS,
         linkstatic = True,
-        deps = [":solution"] + all_test_deps,
+        deps = [":hidden_tests", ":solution"],
     )
 
     cc_test(
         name = "hidden_test",
         size = hidden_test_size,
-        srcs = hidden_srcs,
-        copts = GO_TEST_COPTS,
         linkstatic = True,
-        deps = ["@%s//:impl" % _submission_repo(name)] + all_test_deps,
+        deps = [":hidden_tests", "@%s//:impl" % _submission_repo(name)],
         tags = ["manual"],
     )
+
+    # Each known-bad submission linked with the hidden tests, for the self-check
+    # (grading/selfcheck.py builds them all in one Bazel command). Compiled like a submission.
+    for bad in bad_submissions:
+        cc_test(
+            name = "bad_%s_hidden_test" % bad,
+            size = hidden_test_size,
+            srcs = ["//grading:%s/bad/%s/%s" % (name, bad, f) for f in editable],
+            copts = SUBMISSION_COPTS,
+            linkstatic = True,
+            deps = [":hidden_tests", ":api"],
+            tags = ["manual"],
+        )
 
     native.filegroup(
         name = "grading_files",
@@ -183,7 +215,7 @@ def lab_submission(lab, srcs):
     """The BUILD of a generated submission repository (written by grading/grade.py).
 
     Declares :impl, the submission's editable files compiled against the lab's header. Labels
-    name the main repository explicitly (@//) because this runs inside @<lab>_submission.
+    name the main repository explicitly (@//) because this runs inside @lab_<lab>_submission.
 
     Args:
       lab: the lab's name.

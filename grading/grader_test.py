@@ -175,6 +175,16 @@ class ClassifyTest(unittest.TestCase):
                "[  FAILED  ] S.T\n")
         self.assertEqual(classify.classify(_result(out, rc=1), "S.T").kind, "deadlock")
 
+    def test_runtime_leak_check_and_deadlock_detector(self):
+        out = ("[ RUN      ] S.T\n[       OK ] S.T (1 ms)\nx.cc:1: Failure\nFailed\n"
+               "goroutine leak: goroutines started by S.T are still running 1s after it "
+               "returned:\n\ngoroutine 7 [chan send]:\n")
+        v = classify.classify(_result(out, rc=1), "S.T")
+        self.assertEqual(v.kind, "leaked goroutine")
+        self.assertIn("goroutine 7 [chan send]", v.excerpt)
+        out = "[ RUN      ] S.T\nfatal error: all goroutines are asleep - deadlock!\n"
+        self.assertEqual(classify.classify(_result(out, rc=2), "S.T").kind, "deadlock")
+
     def test_case_missing_from_binary_is_an_error(self):
         out = "[==========] Running 0 tests from 0 test suites.\n[  PASSED  ] 0 tests.\n"
         self.assertEqual(classify.classify(_result(out), "S.T").kind, "error")
@@ -335,7 +345,7 @@ class SubmissionTest(unittest.TestCase):
             self.assertEqual(f.read(), "int c;")
         cmd = b.command("demo", "asan")
         self.assertIn("--config=asan", cmd)
-        self.assertIn("--override_repository=demo_submission=" + d, cmd)
+        self.assertIn("--override_repository=lab_demo_submission=" + d, cmd)
         self.assertTrue(any(c.startswith("--symlink_prefix=" + self.dir) for c in cmd))
 
 

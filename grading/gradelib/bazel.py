@@ -3,13 +3,13 @@
 The submission's editable files (and nothing else) go into a small generated repository,
 <cache>/submissions/<lab>/:
 
-    WORKSPACE      workspace(name = "<lab>_submission")
+    WORKSPACE      workspace(name = "lab_<lab>_submission")
     BUILD.bazel    lab_submission(lab = "<lab>", srcs = [...])   (bazel/lab.bzl)
     <the editable files>
 
 and Bazel builds //labs/<lab>:hidden_test with
 
-    --override_repository=<lab>_submission=<that folder>
+    --override_repository=lab_<lab>_submission=<that folder>
 
 so the hidden tests link against it. Everything else (runtime, gtest, abseil, the hidden test
 objects) comes from Bazel's caches: regrading after a one-file change recompiles that file and
@@ -76,7 +76,7 @@ class Builder:
         return os.path.join(self.cache_dir, "submissions", lab)
 
     def repo_name(self, lab):
-        return "%s_submission" % lab
+        return "lab_%s_submission" % lab  # must match bazel/lab.bzl
 
     def write_submission(self, lab, files):
         """Writes the generated repository for `files` ({name: bytes}); returns its path."""
@@ -120,20 +120,37 @@ class Builder:
     def binary_path(self, lab, build):
         return os.path.join(self.link_prefix(build) + "bin", "labs", lab, "hidden_test")
 
-    def command(self, lab, build, target=None):
+    def command(self, lab, build, targets=None):
         return ([self.bazel, "--output_base=" + self.output_base, "--max_idle_secs=900", "build"]
                 + BUILD_CONFIGS[build]
                 + ["--override_repository=%s=%s" % (self.repo_name(lab), self.submission_dir(lab)),
                    "--symlink_prefix=" + self.link_prefix(build),
                    "--color=no", "--curses=no", "--show_progress_rate_limit=2",
                    # Warnings and errors of the submission and of the project; not of gtest.
-                   "--output_filter=^(//|@%s//)" % self.repo_name(lab),
-                   target or "//labs/%s:hidden_test" % lab])
+                   "--output_filter=^(//|@%s//)" % self.repo_name(lab)]
+                + (targets or ["//labs/%s:hidden_test" % lab]))
+
+    def target_binary(self, target, build):
+        """Where the test binary of `target` ("//pkg:name") lands in `build`."""
+        pkg, _, name = target[2:].partition(":")
+        return os.path.join(self.link_prefix(build) + "bin", pkg, name)
+
+    def build_targets(self, targets, build, timeout=3600):
+        """Builds arbitrary targets of the main repository in one Bazel command (the
+        self-check's known-bad submissions). Returns a BuildResult (binary unset)."""
+        cmd = ([self.bazel, "--output_base=" + self.output_base, "--max_idle_secs=900", "build",
+                "--keep_going"] + BUILD_CONFIGS[build]
+               + ["--symlink_prefix=" + self.link_prefix(build), "--color=no", "--curses=no",
+                  "--show_progress_rate_limit=10"] + list(targets))
+        return self._run(cmd, build, "", timeout, None)
 
     def build(self, lab, build, timeout=3600, on_progress=None):
-        """Runs the Bazel build of the hidden tests in one build flavour."""
+        """Runs the Bazel build of the hidden tests against the submission, in one build."""
+        return self._run(self.command(lab, build), build, self.binary_path(lab, build), timeout,
+                         on_progress)
+
+    def _run(self, cmd, build, binary, timeout, on_progress):
         os.makedirs(os.path.dirname(self.link_prefix(build)), exist_ok=True)
-        cmd = self.command(lab, build)
         start = time.monotonic()
         lines = []
         timed_out = False
@@ -159,10 +176,10 @@ class Builder:
             proc.kill()
             proc.wait()
         reader.join(timeout=10)
+        proc.stdout.close()
         seconds = time.monotonic() - start
         output = "\n".join(_interesting(lines))
-        binary = self.binary_path(lab, build)
-        ok = proc.returncode == 0 and not timed_out and os.path.isfile(binary)
+        ok = proc.returncode == 0 and not timed_out and (not binary or os.path.isfile(binary))
         if timed_out:
             output += "\ngrader: the build did not finish within %d s" % timeout
         return BuildResult(build=build, ok=ok, output=output, binary=binary, seconds=seconds,

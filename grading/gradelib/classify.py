@@ -5,9 +5,11 @@ Kinds, in the order they are reported when several apply (the first is the headl
   timeout           the process was still running at the time limit (scores zero)
   sanitizer         AddressSanitizer / LeakSanitizer / UndefinedBehaviorSanitizer /
                     ThreadSanitizer printed a report
-  leaked goroutine  the test's goroutines outlived it ("LEAKED GOROUTINES", printed by
-                    labs/_testing/gtest_main.cc, or the runtime's leak check)
-  deadlock          a synctest bubble found every goroutine blocked for good
+  leaked goroutine  the test's goroutines outlived it ("goroutine leak:" from the runtime's
+                    gtest main, //runtime/testing:gtest_main, or "LEAKED GOROUTINES:" from a
+                    test's own check)
+  deadlock          a synctest bubble, or the runtime's detector, found every goroutine
+                    blocked for good
   crash             killed by a signal, a Go-style panic ("panic: ..."), or a non-zero exit
                     with no assertion to explain it
   assertion         a gtest assertion failed
@@ -41,8 +43,9 @@ _SANITIZER = re.compile(
     r"|ThreadSanitizer: .*)$", re.M)
 _SAN_SUMMARY = re.compile(r"^SUMMARY: (AddressSanitizer|LeakSanitizer|ThreadSanitizer|"
                           r"UndefinedBehaviorSanitizer): .*$", re.M)
-_LEAK = re.compile(r"^.*(LEAKED GOROUTINES|leaked goroutine).*$", re.M | re.I)
-_DEADLOCK = re.compile(r"^.*deadlock: all goroutines.*$", re.M)
+_LEAK = re.compile(r"^.*(LEAKED GOROUTINES|goroutine leak:).*$", re.M)
+_DEADLOCK = re.compile(r"^.*(deadlock: all goroutines|all goroutines are asleep - deadlock).*$",
+                       re.M)
 _PANIC = re.compile(r"^panic: .*$", re.M)
 _GTEST_FAILURE = re.compile(r"^(.*?):(\d+): Failure$", re.M)
 _GTEST_EXCEPTION = re.compile(r"^.*(C\+\+ exception|unknown file: Failure).*$", re.M)
@@ -68,13 +71,14 @@ def _signal_name(num):
         return "signal %d" % num
 
 
-def _block_after(text, start, max_lines=25):
-    """The lines of `text` from offset `start`, up to a blank line or max_lines."""
+def _block_after(text, start, max_lines=25, through_blank=False):
+    """The lines of `text` from offset `start`, up to a blank line (unless through_blank: a
+    goroutine dump has blank lines between entries), a gtest result line, or max_lines."""
     lines = text[start:].splitlines()
     keep = []
     for line in lines:
-        if keep and (not line.strip() or line.startswith("[  FAILED  ]")
-                     or line.startswith("[       OK ]")):
+        if keep and ((not line.strip() and not through_blank) or line.startswith("[  FAILED  ]")
+                     or line.startswith("[       OK ]") or line.startswith("[==========]")):
             break
         keep.append(line)
         if len(keep) >= max_lines:
@@ -125,10 +129,12 @@ def classify(result, case):
         parts.append(("sanitizer", line[:300], _sanitizer_excerpt(out, m)))
     m = _LEAK.search(out)
     if m:
-        parts.append(("leaked goroutine", m.group(0).strip()[:300], _block_after(out, m.start())))
+        parts.append(("leaked goroutine", m.group(0).strip()[:300],
+                      _block_after(out, m.start(), 40, through_blank=True).rstrip()))
     m = _DEADLOCK.search(out)
     if m:
-        parts.append(("deadlock", m.group(0).strip()[:300], _block_after(out, m.start(), 40)))
+        parts.append(("deadlock", m.group(0).strip()[:300],
+                      _block_after(out, m.start(), 40, through_blank=True).rstrip()))
     m = _PANIC.search(out)
     if m:
         parts.append(("crash", m.group(0).strip()[:300], _block_after(out, m.start(), 40)))

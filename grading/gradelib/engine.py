@@ -235,12 +235,32 @@ class Grader:
                 result.execution_time = time.monotonic() - start
                 return result
 
+        self.run_cases(lab, folder, {b.build: b.binary for b in result.builds}, options,
+                       selected, result)
+        result.execution_time = time.monotonic() - start
+        return result
+
+    def grade_prebuilt(self, lab, binaries, options, folder, folder_label=None):
+        """Like grade(), for hidden-test binaries already built ({build: path}); `folder` is
+        the submission folder the replay commands name."""
+        start = time.monotonic()
+        selected = [c for c in lab.cases
+                    if options.cases is None
+                    or any(fnmatch.fnmatchcase(c.name, p) for p in options.cases)]
+        result = GradeResult(lab=lab, submission=folder_label or folder, files={}, ignored=[],
+                             missing=[], builds=[], cases=[], options=options)
+        self.run_cases(lab, folder, binaries, options, selected, result)
+        result.execution_time = time.monotonic() - start
+        return result
+
+    def run_cases(self, lab, folder, binaries, options, selected, result):
+        """Runs the selected cases of the binaries ({build: path}) into result.cases."""
         jobs = options.jobs or os.cpu_count() or 1
         root = tempfile.mkdtemp(prefix="go-course-grade.", dir=self.sandbox_root)
         try:
             box = sandbox.Sandbox(root, slots=jobs)
             result.notes.append(box.describe())
-            binaries = self._stage_binaries(lab, result.builds, root)
+            binaries = self._stage_binaries(binaries, root)
             present = set(list_cases(box, binaries[options.builds[0]], box.make_run_dir(0)))
             for c in lab.cases:
                 if c.name not in present:
@@ -252,20 +272,18 @@ class Grader:
             result.cases = self._run_matrix(lab, folder, selected, binaries, box, options, jobs)
         finally:
             sandbox.remove_tree(root)
-        result.execution_time = time.monotonic() - start
-        return result
 
-    def _stage_binaries(self, lab, builds, root):
+    def _stage_binaries(self, binaries, root):
         """Copies each hidden test binary where the sandbox user can read and run it."""
         staged = {}
         bindir = os.path.join(root, "bin")
         os.makedirs(bindir)
         os.chmod(bindir, 0o755)
-        for br in builds:
-            dst = os.path.join(bindir, "hidden_test_" + br.build)
-            shutil.copyfile(br.binary, dst)
+        for build, path in binaries.items():
+            dst = os.path.join(bindir, "hidden_test_" + build)
+            shutil.copyfile(path, dst)
             os.chmod(dst, 0o755)
-            staged[br.build] = dst
+            staged[build] = dst
         return staged
 
     def replay_command(self, lab, folder, run):

@@ -13,9 +13,9 @@
 // Bounds are generous (seconds where a correct answer needs milliseconds): tests must never
 // flake on a loaded 2-core machine, so they check that something happens, never how fast.
 //
-// The leak check itself lives in gtest_main.cc: after every test, the binary waits up to
-// LeakCheckWait() for the goroutine count to drop back to where it was when the test started,
-// and fails otherwise.
+// The leak check itself is the runtime's gtest main (//runtime/testing:gtest_main), which every
+// lab test links: a test whose goroutines are still running a second after it returned fails
+// with a dump of them.
 #ifndef LABS_TESTING_LAB_TESTING_H_
 #define LABS_TESTING_LAB_TESTING_H_
 
@@ -45,10 +45,6 @@ inline constexpr int kSlowdown = 1;
 
 // Scaled returns d stretched for the current build (d * kSlowdown).
 inline absl::Duration Scaled(absl::Duration d) { return d * kSlowdown; }
-
-// LeakCheckWait is how long a test's goroutines get to exit after the test body returned
-// before the leak check reports them (goroutines that were told to stop may need a moment).
-inline absl::Duration LeakCheckWait() { return Scaled(absl::Seconds(1)); }
 
 // WaitForGoroutinesAtMost polls go::NumGoroutine() until it is <= n or `limit` has passed, and
 // returns the last count seen.

@@ -5,7 +5,7 @@
 //   bazel test --config=tsan //labs/listdir:public_test  (ThreadSanitizer)
 //
 // The grader's hidden tests check more (see README.md, "How you are graded"). Every test
-// here also fails if it leaves a goroutine running (labs/_testing/gtest_main.cc).
+// here also fails if it leaves a goroutine running (//runtime/testing:gtest_main).
 #include <algorithm>
 #include <optional>
 #include <string>
