@@ -230,9 +230,11 @@ std::pair<Context, CancelFunc> WithTimeout(const Context& parent, absl::Duration
 std::pair<Context, CancelFunc> WithTimeoutCause(const Context& parent, absl::Duration timeout,
                                                 absl::Status cause);
 
-// WithValue returns a child of parent carrying value under key.
+// WithValue returns a child of parent carrying value under key. T comes
+// from the key alone, so WithValue(ctx, kName, "literal") works for a
+// Key<std::string>.
 template <typename T>
-Context WithValue(const Context& parent, const Key<T>& key, T value);
+Context WithValue(const Context& parent, const Key<T>& key, std::type_identity_t<T> value);
 
 // WithoutCancel returns a child of parent that is not cancelled when parent
 // is: no deadline, a nil Done channel, Err() always OK, Cause() OK. Values
@@ -332,7 +334,7 @@ int64_t LiveCancelCtxForTest();
 }  // namespace internal
 
 template <typename T>
-Context WithValue(const Context& parent, const Key<T>& key, T value) {
+Context WithValue(const Context& parent, const Key<T>& key, std::type_identity_t<T> value) {
   return Context(std::make_shared<internal::ValueCtx<T>>(parent, &key, std::move(value)));
 }
 

@@ -30,6 +30,14 @@ TEST(ValueTest, TypedKeysFindTheirValues) {
   EXPECT_EQ(kOtherUser.Name(), kUser.Name());
 }
 
+TEST(ValueTest, ValueTypeComesFromTheKey) {
+  Context c = WithValue(Background(), kRequestId, "literal");  // const char* -> std::string
+  EXPECT_EQ(*c.Value(kRequestId), "literal");
+  static const Key<int64_t> kBig("big");
+  c = WithValue(c, kBig, 1);  // int -> int64_t
+  EXPECT_EQ(*c.Value(kBig), 1);
+}
+
 TEST(ValueTest, InnerValueShadowsOuter) {
   Context outer = WithValue(Background(), kUser, 1);
   Context inner = WithValue(outer, kUser, 2);
