@@ -106,7 +106,10 @@ TEST(PoolTest, ThreadsGetWhatGoroutinesPutAndViceVersa) {
     done = true;
   });
   ASSERT_TRUE(WaitUntil([&] { return done.load(); }));
-  EXPECT_EQ(got_back.load(), got);
+  // All of the thread's objects, plus the private one if this goroutine runs
+  // on the P that holds it.
+  EXPECT_GE(got_back.load(), got);
+  EXPECT_LE(got_back.load(), 20);
 }
 
 // The aging rules of pool.h, one cleanup at a time: an object survives the
