@@ -64,11 +64,11 @@ TEST(ChanTest, NilHandlesAndIdentity) {
 
 TEST(ChanTest, UnbufferedHandsOffInOrder) {
   RunEverywhere([] {
-    constexpr int kN = 2000;
+    const int kN = 2000 / kScale;
     Chan<int> c = MakeChan<int>();
     EXPECT_EQ(c.Cap(), 0u);
     Group g;
-    g.Go([c] {
+    g.Go([c, kN] {
       for (int i = 0; i < kN; i++) c.Send(i);
     });
     for (int i = 0; i < kN; i++) ASSERT_EQ(c.Recv(), i);

@@ -33,14 +33,16 @@ uint64_t Seed(const char* test) {
   return seed;
 }
 
-// Sum and sum of squares of 0..n-1 identify the multiset well enough to
-// catch a lost or duplicated value.
+// Count, sum and sum of squares (mod 2^64) identify the multiset well enough
+// to catch a lost or duplicated value.
 struct Checksum {
-  int64_t count = 0, sum = 0, sq = 0;
+  int64_t count = 0;
+  uint64_t sum = 0, sq = 0;
   void Add(int64_t v) {
+    const auto u = static_cast<uint64_t>(v);
     count++;
-    sum += v;
-    sq += v * v;
+    sum += u;
+    sq += u * u;
   }
   void Merge(const Checksum& o) {
     count += o.count;
