@@ -56,13 +56,14 @@
 #include <cstddef>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
+#include "absl/hash/hash.h"
 #include "runtime/sync/internal/lock.h"
 #include "runtime/sync/internal/read_section.h"
 #include "runtime/sync/mutex.h"
@@ -131,7 +132,11 @@ class Map {
     return reinterpret_cast<V*>(&marker);
   }
 
-  using Table = absl::flat_hash_map<K, Entry*>;
+  // std::unordered_map rather than absl::flat_hash_map: in debug builds the
+  // latter randomizes insertion with a thread_local, and a goroutine touching
+  // its M thread's TLS is a false race to ThreadSanitizer (fibers are not
+  // ordered after the thread's TLS initialization).
+  using Table = std::unordered_map<K, Entry*, absl::Hash<K>>;
   // An immutable snapshot. `amended`: dirty_ holds keys that m lacks.
   // Several snapshots may share one table (amending copies only this).
   struct ReadOnly {
@@ -200,7 +205,7 @@ template <typename K, typename V>
 Map<K, V>::~Map() {
   // No concurrent users: free everything directly.
   ReadOnly* r = read_.load(std::memory_order_acquire);
-  absl::flat_hash_set<Entry*> entries;
+  std::unordered_set<Entry*> entries;
   for (auto& [k, e] : *r->m) entries.insert(e);
   if (dirty_) {
     for (auto& [k, e] : *dirty_) entries.insert(e);

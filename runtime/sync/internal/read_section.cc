@@ -21,6 +21,7 @@
 #include <mutex>
 #include <thread>
 
+#include "runtime/sched/g.h"
 #include "runtime/sched/lock.h"
 #include "runtime/sched/sched.h"
 #include "runtime/sync/mutex.h"
@@ -42,11 +43,10 @@ Mutex g_gp_mu;  // serializes grace periods [serial]
 int SlotForCaller() {
   const int pid = sched::CurrentP();
   if (pid >= 0) return pid % kPSlots;
-  // Read once per section and remembered in it: a goroutine never caches
-  // a thread-local address across a park.
-  static std::atomic<int> next{0};
-  thread_local int mine = next.fetch_add(1, std::memory_order_relaxed) % kThreadSlots;
-  return kPSlots + mine;
+  // A plain thread or a bubble goroutine: spread by its G record. (Not a
+  // thread_local: a goroutine reading its M's TLS is a false race to TSan.)
+  const auto g = reinterpret_cast<uintptr_t>(sched::CurrentG());
+  return kPSlots + static_cast<int>((g >> 6) % kThreadSlots);
 }
 
 }  // namespace
