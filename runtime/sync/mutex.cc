@@ -99,29 +99,30 @@ void Mutex::LockSlow() {
   }
 }
 
-void Mutex::UnlockSlow(int32_t old) {
+void Mutex::UnlockSlow(int32_t now) {
+  // `now` is the state right after our subtract.
+  if (((now + kLocked) & kLocked) == 0) {
+    state_.fetch_add(kLocked, std::memory_order_relaxed);  // undo, then report
+    throw Panic("sync: unlock of unlocked mutex");
+  }
+  if (now & kStarving) {
+    // Starvation mode: hand the mutex to the first waiter. kLocked stays
+    // clear until the waiter sets it, but kStarving keeps newcomers out
+    // meanwhile [starve].
+    internal::Semrelease(&sema_, /*handoff=*/true);
+    return;
+  }
+  int32_t old = now;
   for (;;) {
-    if (!(old & kLocked)) throw Panic("sync: unlock of unlocked mutex");
-    if (old & kStarving) {
-      // Hand the mutex to the first waiter. kLocked stays clear until the
-      // waiter sets it, but kStarving keeps newcomers out meanwhile.
-      if (state_.compare_exchange_weak(old, old - kLocked, std::memory_order_release,
-                                       std::memory_order_relaxed)) {
-        internal::Semrelease(&sema_, /*handoff=*/true);
-        return;
-      }
-      continue;
-    }
-    // Normal mode. Wake one waiter unless there is none or a goroutine is
-    // already awake and trying [woken]; the woken waiter competes for the
-    // mutex rather than owning it. Unlocking and claiming the wakeup is one
-    // CAS, so the count cannot change between the decision and the act.
-    int32_t next = old - kLocked;
-    const bool wake = (old >> kWaiterShift) != 0 && !(old & kWoken);
-    if (wake) next = (next - kWaiter) | kWoken;
-    if (state_.compare_exchange_weak(old, next, std::memory_order_release,
+    // Wake nobody if nobody waits, or if a goroutine is already awake and
+    // trying [woken], or if someone has locked the mutex since (it will wake
+    // a waiter when it unlocks). We did not see kStarving when we unlocked,
+    // so a hand-off chain that began since is not ours to serve.
+    if ((old >> kWaiterShift) == 0 || (old & (kLocked | kWoken | kStarving)) != 0) return;
+    // Take the right to wake one: it competes for the mutex, not owns it.
+    if (state_.compare_exchange_weak(old, (old - kWaiter) | kWoken, std::memory_order_release,
                                      std::memory_order_relaxed)) {
-      if (wake) internal::Semrelease(&sema_, /*handoff=*/false);
+      internal::Semrelease(&sema_, /*handoff=*/false);
       return;
     }
   }

@@ -26,8 +26,10 @@
 // atomic; a hand-off also passes through Ready).
 //
 // Misuse: Unlock of an unlocked Mutex throws
-// go::Panic("sync: unlock of unlocked mutex") and leaves the Mutex as it was
-// (Go makes this a fatal error).
+// go::Panic("sync: unlock of unlocked mutex") after undoing its change to the
+// state word, so a lone misuse leaves the Mutex usable; a misuse racing with
+// other Lock calls may still leave it inconsistent (Go makes this a fatal
+// error).
 #ifndef GO_RUNTIME_SYNC_MUTEX_H_
 #define GO_RUNTIME_SYNC_MUTEX_H_
 
@@ -56,15 +58,15 @@ class ABSL_LOCKABLE Mutex {
     LockSlow();
   }
 
-  // Unlock unlocks m. Fast path inline: one CAS when nobody waits. Throws
-  // go::Panic("sync: unlock of unlocked mutex") if m is not locked.
+  // Unlock unlocks m. Fast path inline: one atomic subtract; the slow path
+  // runs only if someone waits. Throws go::Panic("sync: unlock of unlocked
+  // mutex") if m is not locked.
   void Unlock() ABSL_UNLOCK_FUNCTION() {
-    int32_t old = kLocked;
-    if (ABSL_PREDICT_TRUE(state_.compare_exchange_strong(old, 0, std::memory_order_release,
-                                                         std::memory_order_relaxed))) {
-      return;
-    }
-    UnlockSlow(old);
+    // An atomic add rather than a CAS from kLocked: when others wait and one
+    // is already awake (the common contended state), this is the only atomic
+    // operation Unlock needs.
+    const int32_t now = state_.fetch_sub(kLocked, std::memory_order_release) - kLocked;
+    if (ABSL_PREDICT_FALSE(now != 0)) UnlockSlow(now);
   }
 
   // TryLock locks m if it is free right now and reports whether it did. It
@@ -103,7 +105,7 @@ class ABSL_LOCKABLE Mutex {
   static constexpr int32_t kWaiter = 1 << kWaiterShift;
 
   void LockSlow();
-  void UnlockSlow(int32_t old);
+  void UnlockSlow(int32_t now);
 
   std::atomic<int32_t> state_{0};
   std::atomic<uint32_t> sema_{0};
