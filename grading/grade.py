@@ -60,7 +60,7 @@ def parse_args(argv):
                         "failing build and seed)")
     p.add_argument("--output-base", metavar="DIR",
                    help="Bazel output base for grading (default: "
-                        "~/.cache/go-course/grade-output-base)")
+                        "~/.cache/go-course/grade/<hash of this tree's path>/output-base)")
     p.add_argument("--quiet", action="store_true", help="print only the table")
     p.add_argument("--list", action="store_true", help="list the lab's graded cases and exit")
     return p.parse_args(argv)

@@ -6,11 +6,15 @@ For every lab (labs/<lab>/ with a lab() call, the template included):
   solution   solutions/<lab>/ must score full marks in every build (plain, tsan, asan) and
              seed: the hidden tests accept a correct answer, under every sanitizer.
   skeleton   labs/<lab>/ as shipped must score 0 (plain build, one seed): every graded case
-             really tests something the student has to write.
+             really tests something the student has to write. Graded through ./course
+             grade's own path (generated repository, --override_repository).
   bad/<b>    each known-bad submission must fail every case its MANIFEST names (with the
              failure kind it names, if any), in the builds and seeds the manifest gives
-             (default: plain; seeds 1 2). Only the named cases run. All known-bad
-             submissions of a build flavour are built in one Bazel command (in parallel).
+             (default: plain; seeds 1 2). Only the named cases run.
+
+Solutions and known-bad submissions are built through targets the lab() macro declares
+(:hidden_test_solution, :bad_<b>_hidden_test), all of one build flavour in one Bazel command,
+which compiles them in parallel and shares the compiled objects with `bazel test //...`.
   layout     the lab() call's bad_submissions list matches grading/<lab>/bad/, manifests parse,
              and every rubric case exists in the hidden tests.
 
@@ -92,6 +96,29 @@ def build_failure(result):
     return report.build_summary(result) or "; ".join(result.missing) or "build failed"
 
 
+def check_bad(grader, lab, b, m, binaries, tally):
+    """Grades known-bad submission b (prebuilt binaries) on its named cases."""
+    cases = [c for c, _ in m.must_fail]
+    start = time.monotonic()
+    result = grader.grade_prebuilt(lab, binaries, engine.Options(builds=m.builds, seeds=m.seeds,
+                                                                 cases=cases),
+                                   os.path.join(lab.grading_folder, "bad", b),
+                                   folder_label="grading/%s/bad/%s" % (lab.name, b))
+    secs = time.monotonic() - start
+    by_name = {c.case.name: c for c in result.cases}
+    problems = []
+    for case, kind in m.must_fail:
+        cr = by_name.get(case)
+        if cr is None or cr.passed:
+            problems.append("%s passed, but the manifest says it must fail" % case)
+        elif kind is not None and kind not in cr.kinds:
+            problems.append("%s failed with %s, but the manifest expects %s\n%s" % (
+                case, ", ".join(cr.kinds), kind, report.failure_details(cr, limit=1500)))
+    tally.check(not problems, "%s: bad/%s fails its %d named case(s) (%s)" % (
+        lab.name, b, len(cases), " ".join(m.builds)),
+        "\n".join(problems) if problems else "%.1f s" % secs)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="grading/selfcheck.py", description=__doc__.split("\n")[0])
     p.add_argument("--lab", action="append", help="check only this lab (repeatable)")
@@ -100,100 +127,91 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     tally = Tally()
-    labs = args.lab or all_labs()
     builder = bazel_mod.Builder(REPO, output_base=args.output_base)
     builder.lock(on_wait=lambda: print("selfcheck: waiting for a grading run to finish ...", flush=True))
-    console = report.Console(quiet=True)
-    grader = engine.Grader(REPO, builder=builder, ui=console)
+    grader = engine.Grader(REPO, builder=builder, ui=report.Console(quiet=True))
     started = time.monotonic()
-    bad_checks = []  # (lab, bad, manifest)
+    sol_builds = ["plain"] if args.quick else list(labspec.BUILDS)
 
-    for name in labs:
+    labs, manifests = [], {}
+    for name in args.lab or all_labs():
         try:
             lab = labspec.load_lab(REPO, name)
         except labspec.SpecError as e:
             tally.check(False, "%s: lab spec" % name, str(e))
             continue
-        manifests = check_layout(lab, tally)
+        labs.append(lab)
+        manifests[name] = check_layout(lab, tally)
 
-        # Solution: full marks everywhere.
-        sol_builds = ["plain"] if args.quick else list(labspec.BUILDS)
-        result, secs = grade(grader, lab, lab.solution_folder,
-                             engine.Options(builds=sol_builds, seeds=[1, 2, 3]),
-                             "solutions/%s" % name)
-        notes = [n for n in result.notes if "rubric case" in n or "not in the rubric" in n]
-        tally.check(not notes, "%s: layout: rubric and hidden tests agree" % name, "\n".join(notes))
-        if result.build_failed:
-            tally.check(False, "%s: solution builds" % name, build_failure(result))
+    # 1. Build every solution and known-bad submission, one Bazel command per build flavour
+    #    (Bazel compiles them in parallel): targets the lab() macro declares,
+    #    //labs/<lab>:hidden_test_solution and //labs/<lab>:bad_<b>_hidden_test.
+    wanted = {}  # build -> [(key, target)]
+    for lab in labs:
+        for build in sol_builds:
+            wanted.setdefault(build, []).append(((lab.name, "solution"),
+                                                 "//labs/%s:hidden_test_solution" % lab.name))
+        for b, m in sorted(manifests[lab.name].items()):
+            for build in m.builds:
+                wanted.setdefault(build, []).append(((lab.name, b),
+                                                     "//labs/%s:bad_%s_hidden_test" % (lab.name, b)))
+    binaries = {}  # (lab, what) -> {build: path}
+    build_errors = {}  # (lab, what) -> output
+    for build in labspec.BUILDS:
+        if build not in wanted:
+            continue
+        targets = [t for _, t in wanted[build]]
+        br = builder.build_targets(targets, build)
+        print("built %d test binaries (%s) in %.0f s" % (len(targets), build, br.seconds), flush=True)
+        for key, target in wanted[build]:
+            one = br if br.ok else builder.build_targets([target], build)  # which one broke?
+            if one.ok:
+                binaries.setdefault(key, {})[build] = builder.target_binary(target, build)
+            else:
+                build_errors[key] = one.output
+
+    for lab in labs:
+        name = lab.name
+        # 2. The solution: full marks in every build and seed.
+        if (name, "solution") in build_errors:
+            tally.check(False, "%s: solution builds" % name,
+                        report._cap(build_errors[(name, "solution")], 4000))
         else:
+            start = time.monotonic()
+            result = grader.grade_prebuilt(lab, binaries[(name, "solution")],
+                                           engine.Options(builds=sol_builds, seeds=[1, 2, 3]),
+                                           lab.solution_folder, "solutions/%s" % name)
+            notes = [n for n in result.notes if "rubric case" in n or "not in the rubric" in n]
+            tally.check(not notes, "%s: layout: rubric and hidden tests agree" % name,
+                        "\n".join(notes))
             bad = failing_cases(result)
             detail = "\n".join("%s: %s\n%s" % (c.case.name, ", ".join(c.kinds),
                                                report.failure_details(c, limit=1500))
                                for c in bad)
             tally.check(not bad, "%s: solution scores %s/%s (%s; seeds 1 2 3)" % (
                 name, report._fmt_points(result.score), report._fmt_points(result.max_score),
-                " ".join(sol_builds)), detail or "%.0f s" % secs)
+                " ".join(sol_builds)), detail or "%.0f s" % (time.monotonic() - start))
 
-        # Skeleton: zero.
+        # 3. The skeleton scores zero. Graded through the grader's own path (the generated
+        #    repository and --override_repository), exactly as a student's submission is.
         result, secs = grade(grader, lab, lab.folder, engine.Options(builds=["plain"], seeds=[1]),
                              "labs/%s" % name)
         if result.build_failed:
             tally.check(False, "%s: skeleton builds" % name, build_failure(result))
         else:
             passing = [c.case.name for c in result.cases if c.passed]
-            tally.check(not passing, "%s: skeleton scores %s/%s" % (
+            tally.check(not passing, "%s: skeleton scores %s/%s (through ./course grade's path)" % (
                 name, report._fmt_points(result.score), report._fmt_points(result.max_score)),
                 "cases the unmodified skeleton passes: " + ", ".join(passing) if passing
                 else "%.0f s" % secs)
 
-        for b, m in sorted(manifests.items()):
-            bad_checks.append((lab, b, m))
-
-    # Known-bad submissions: each fails what its manifest names. They are built by Bazel
-    # targets the lab() macro declares (//labs/<lab>:bad_<b>_hidden_test), all of a build
-    # flavour in one command, which compiles them in parallel; the solution and skeleton above
-    # went through the grader's own path (generated repository + --override_repository).
-    binaries = {}  # (lab, bad, build) -> path, for the builds that succeeded
-    build_errors = {}
-    for build in labspec.BUILDS:
-        wanted = [(lab, b) for lab, b, m in bad_checks if build in m.builds]
-        if not wanted:
-            continue
-        targets = ["//labs/%s:bad_%s_hidden_test" % (lab.name, b) for lab, b in wanted]
-        br = builder.build_targets(targets, build)
-        print("built %d known-bad submission(s) (%s) in %.0f s" % (len(targets), build, br.seconds),
-              flush=True)
-        for (lab, b), target in zip(wanted, targets):
-            one = br if br.ok else builder.build_targets([target], build)  # which one broke?
-            if one.ok:
-                binaries[(lab.name, b, build)] = builder.target_binary(target, build)
+        # 4. Each known-bad submission fails what its manifest names.
+        for b, m in sorted(manifests[name].items()):
+            if (name, b) in build_errors:
+                tally.check(False, "%s: bad/%s builds" % (name, b),
+                            report._cap(build_errors[(name, b)], 4000))
             else:
-                build_errors[(lab.name, b)] = one.output
-    for lab, b, m in bad_checks:
-        label = "grading/%s/bad/%s" % (lab.name, b)
-        if (lab.name, b) in build_errors:
-            tally.check(False, "%s: bad/%s builds" % (lab.name, b),
-                        report._cap(build_errors[(lab.name, b)], 4000))
-            continue
-        cases = [c for c, _ in m.must_fail]
-        start = time.monotonic()
-        result = grader.grade_prebuilt(
-            lab, {build: binaries[(lab.name, b, build)] for build in m.builds},
-            engine.Options(builds=m.builds, seeds=m.seeds, cases=cases),
-            os.path.join(lab.grading_folder, "bad", b), folder_label=label)
-        secs = time.monotonic() - start
-        by_name = {c.case.name: c for c in result.cases}
-        problems = []
-        for case, kind in m.must_fail:
-            cr = by_name.get(case)
-            if cr is None or cr.passed:
-                problems.append("%s passed, but the manifest says it must fail" % case)
-            elif kind is not None and kind not in cr.kinds:
-                problems.append("%s failed with %s, but the manifest expects %s\n%s" % (
-                    case, ", ".join(cr.kinds), kind, report.failure_details(cr, limit=1500)))
-        tally.check(not problems, "%s: bad/%s fails its %d named case(s) (%s)" % (
-            lab.name, b, len(cases), " ".join(m.builds)),
-            "\n".join(problems) if problems else "%.0f s" % secs)
+                check_bad(grader, lab, b, m, binaries[(name, b)], tally)
 
     print("\nselfcheck took %.0f s" % (time.monotonic() - started))
     if tally.failed:

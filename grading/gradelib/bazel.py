@@ -16,14 +16,17 @@ objects) comes from Bazel's caches: regrading after a one-file change recompiles
 relinks. The folder's path never changes, so neither does the command line (Bazel would
 otherwise discard its analysis cache), and files are rewritten only when their content changed.
 
-Grading uses its own output base (default ~/.cache/go-course/grade-output-base) so it never
-waits for, or restarts, the Bazel server of the student's own builds, and `--symlink_prefix`
-puts the convenience symlinks under the cache instead of bazel-* in the working tree.
+Grading uses its own output base so it never waits for, or restarts, the Bazel server of the
+student's own builds, and `--symlink_prefix` puts the convenience symlinks under the cache
+instead of bazel-* in the working tree. Everything lives in one folder per working tree,
+~/.cache/go-course/grade/<hash of the tree's path>/ (output-base/, submissions/<lab>/,
+links/): an output base serves one workspace, and two checkouts must not share one.
 The server exits after 15 idle minutes (--max_idle_secs).
 """
 
 import dataclasses
 import fcntl
+import hashlib
 import os
 import re
 import subprocess
@@ -53,8 +56,9 @@ def default_cache_dir():
 class Builder:
     def __init__(self, repo, cache_dir=None, output_base=None, bazel="bazel"):
         self.repo = repo
-        self.cache_dir = cache_dir or default_cache_dir()
-        self.output_base = output_base or os.path.join(self.cache_dir, "grade-output-base")
+        tree = hashlib.sha1(os.path.realpath(repo).encode()).hexdigest()[:12]
+        self.cache_dir = os.path.join(cache_dir or default_cache_dir(), "grade", tree)
+        self.output_base = output_base or os.path.join(self.cache_dir, "output-base")
         self.bazel = bazel
         self._lock_file = None
 

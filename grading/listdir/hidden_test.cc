@@ -5,20 +5,16 @@
 // The tests check behaviour a correct answer must have, never how it is built, and every wait
 // is bounded (generously), so a wrong answer fails with a message rather than a timeout.
 //
-// A probe replaces readdir (and readdir64) in this binary: a submission's calls, whether
-// direct or through std::filesystem, go through it. While a test switches it on, it counts
-// how many calls are in progress at once and sleeps a little inside each call (go::Sleep: a
-// goroutine parks, so listings overlap exactly as much as the submission lets them). That is
-// how the tests see "at most `parallelism` directories at once", and how they make a walk
-// slow enough to be cancelled halfway. Tests that use it run in a synctest bubble, where the
-// sleeps are virtual: no wall-clock time is spent and the outcome depends only on the seed.
-#include <dirent.h>
-#include <dlfcn.h>
+// lab_testing::DirProbe (labs/_testing/lab_testing.h) sees every readdir of the submission,
+// whether direct or through std::filesystem. While a test holds one, it counts how many calls
+// are in progress at once and sleeps a little inside each (go::Sleep: a goroutine parks, so
+// listings overlap exactly as much as the submission lets them). That is how the tests see "at
+// most `parallelism` directories at once", and how they make a walk slow enough to be cancelled
+// halfway. Tests that use it run in a synctest bubble, where the sleeps are virtual: no
+// wall-clock time is spent and the outcome depends only on the seed.
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,54 +28,6 @@
 #include "labs/_testing/lab_testing.h"
 #include "labs/listdir/listdir.h"
 #include "runtime/go.h"
-
-namespace probe {
-
-std::atomic<bool> active{false};
-std::atomic<int64_t> delay_ns{0};
-std::atomic<int> in_progress{0};
-std::atomic<int> max_in_progress{0};
-std::atomic<int> calls{0};
-
-// Switches the probe on for a scope.
-struct Scope {
-  explicit Scope(absl::Duration delay) {
-    delay_ns.store(absl::ToInt64Nanoseconds(delay));
-    in_progress.store(0);
-    max_in_progress.store(0);
-    calls.store(0);
-    active.store(true);
-  }
-  ~Scope() { active.store(false); }
-};
-
-template <typename Entry>
-Entry* Read(Entry* (*real)(DIR*), DIR* d) {
-  if (!active.load()) return real(d);
-  // Callers set errno = 0 to tell the end of the directory from an error: keep it intact.
-  const int saved = errno;
-  const int now = in_progress.fetch_add(1) + 1;
-  calls.fetch_add(1);
-  int seen = max_in_progress.load();
-  while (now > seen && !max_in_progress.compare_exchange_weak(seen, now)) {
-  }
-  go::Sleep(absl::Nanoseconds(delay_ns.load()));
-  in_progress.fetch_sub(1);
-  errno = saved;
-  return real(d);
-}
-
-}  // namespace probe
-
-extern "C" struct dirent* readdir(DIR* d) {
-  static auto* real = reinterpret_cast<struct dirent* (*)(DIR*)>(dlsym(RTLD_NEXT, "readdir"));
-  return probe::Read(real, d);
-}
-
-extern "C" struct dirent64* readdir64(DIR* d) {
-  static auto* real = reinterpret_cast<struct dirent64* (*)(DIR*)>(dlsym(RTLD_NEXT, "readdir64"));
-  return probe::Read(real, d);
-}
 
 namespace lab::listdir {
 namespace {
@@ -434,9 +382,9 @@ TEST(DiskUsage, NeverListsMoreThanParallelismDirectoriesAtOnce) {
       SCOPED_TRACE(absl::StrCat("parallelism ", p));
       int most;
       {
-        probe::Scope probe(absl::Milliseconds(2));
+        lab_testing::DirProbe probe(absl::Milliseconds(2));
         ExpectUsage(DiskUsage(context::Background(), t.Path("wide"), p), want);
-        most = probe::max_in_progress.load();
+        most = probe.MaxInProgress();
       }
       EXPECT_LE(most, p) << "up to " << most << " directories were being read at once, but "
                          << "parallelism is " << p;
@@ -501,7 +449,7 @@ TEST(DiskUsage, ReturnsCtxErrWhenCancelled) {
     }
     {
       // Each directory read takes 5 ms (virtual): the whole walk would take ~0.5 s.
-      probe::Scope probe(absl::Milliseconds(5));
+      lab_testing::DirProbe probe(absl::Milliseconds(5));
       auto [ctx, cancel] = context::WithTimeout(context::Background(), absl::Milliseconds(50));
       const absl::Time start = go::Now();
       absl::StatusOr<Usage> got = DiskUsage(ctx, t.Path("wide"), 2);

@@ -5,9 +5,13 @@
 //     so a Wait that returns true orders everything f did before the caller's next step.
 //   TempTree: every path handed out is under root_; every mode changed by Chmod is listed in
 //     chmodded_ and reset to 0700 before removal (remove_all cannot enter a mode-000 folder).
+//   DirProbe: probe_active is true only while a DirProbe lives; the counters are reset when one
+//     is created and only the replacement readdir touches them; in_progress counts calls
+//     between their entry and the call to the real readdir.
 #include "labs/_testing/lab_testing.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,6 +27,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+
+// Defined by the TSan runtime only (hence weak); same signature as abseil's declaration.
+extern "C" void AnnotateBenignRaceSized(const char* file, int line, const volatile void* mem,
+                                        size_t size, const char* description)
+    __attribute__((weak));
 
 namespace lab_testing {
 
@@ -164,4 +173,100 @@ std::vector<std::string> Names(const std::string& dir) {
   return names;
 }
 
+// ----- The replacement directory functions (see lab_testing.h) --------------------------------
+
+namespace {
+
+std::atomic<bool> probe_active{false};
+std::atomic<int64_t> probe_delay_ns{0};
+std::atomic<int> probe_in_progress{0};
+std::atomic<int> probe_max_in_progress{0};
+std::atomic<int> probe_reads{0};
+
+// Tells TSan, once per OS thread, that races on this thread's errno are benign (see the header).
+// Not instrumented itself: its `done` flag is thread-local too, so it would trip the very
+// report it exists to silence.
+__attribute__((no_sanitize_thread)) void ErrnoIsPerThread() {
+  if (AnnotateBenignRaceSized == nullptr) return;
+  static thread_local bool done = false;  // per OS thread, like errno itself
+  if (done) return;
+  done = true;
+  AnnotateBenignRaceSized(__FILE__, __LINE__, &errno, sizeof(errno),
+                          "errno belongs to the OS thread, shared by the goroutines it runs");
+}
+
+// The main thread's errno, before any test runs.
+const bool main_thread_errno = (ErrnoIsPerThread(), true);
+
+template <typename F>
+F* Real(const char* name) {
+  return reinterpret_cast<F*>(dlsym(RTLD_NEXT, name));
+}
+
+template <typename Entry>
+Entry* ProbedRead(Entry* (*real)(DIR*), DIR* d) {
+  ErrnoIsPerThread();
+  if (!probe_active.load()) return real(d);
+  // Callers set errno = 0 to tell the end of the directory from an error: keep it intact.
+  const int saved = errno;
+  const int now = probe_in_progress.fetch_add(1) + 1;
+  probe_reads.fetch_add(1);
+  int seen = probe_max_in_progress.load();
+  while (now > seen && !probe_max_in_progress.compare_exchange_weak(seen, now)) {
+  }
+  go::Sleep(absl::Nanoseconds(probe_delay_ns.load()));
+  probe_in_progress.fetch_sub(1);
+  errno = saved;
+  return real(d);
+}
+
+}  // namespace
+
+DirProbe::DirProbe(absl::Duration delay_per_read) {
+  (void)main_thread_errno;
+  probe_delay_ns.store(absl::ToInt64Nanoseconds(delay_per_read));
+  probe_in_progress.store(0);
+  probe_max_in_progress.store(0);
+  probe_reads.store(0);
+  probe_active.store(true);
+}
+
+DirProbe::~DirProbe() { probe_active.store(false); }
+
+int DirProbe::MaxInProgress() const { return probe_max_in_progress.load(); }
+
+int DirProbe::Reads() const { return probe_reads.load(); }
+
 }  // namespace lab_testing
+
+extern "C" {
+
+DIR* opendir(const char* name) {
+  static auto* real = lab_testing::Real<DIR*(const char*)>("opendir");
+  lab_testing::ErrnoIsPerThread();
+  return real(name);
+}
+
+DIR* fdopendir(int fd) {
+  static auto* real = lab_testing::Real<DIR*(int)>("fdopendir");
+  lab_testing::ErrnoIsPerThread();
+  return real(fd);
+}
+
+int closedir(DIR* d) {
+  static auto* real = lab_testing::Real<int(DIR*)>("closedir");
+  lab_testing::ErrnoIsPerThread();
+  return real(d);
+}
+
+struct dirent* readdir(DIR* d) {
+  static auto* real = lab_testing::Real<struct dirent*(DIR*)>("readdir");
+  return lab_testing::ProbedRead(real, d);
+}
+
+struct dirent64* readdir64(DIR* d) {
+  static auto* real = lab_testing::Real<struct dirent64*(DIR*)>("readdir64");
+  return lab_testing::ProbedRead(real, d);
+}
+
+}  // extern "C"

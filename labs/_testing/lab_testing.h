@@ -7,6 +7,7 @@
 //   lab_testing::RecvWithin / DrainWithin  receive from a channel, giving up after a bound
 //   lab_testing::InBubble        runs a test body in a synctest bubble (virtual time, seeded
 //                                schedule: GO_SYNCTEST_SEED picks the interleaving)
+//   lab_testing::DirProbe        counts directory reads in progress (see below)
 //
 // Every wait here is bounded, so a wrong submission makes a test fail with a message instead
 // of hanging until the grader's time limit ("a timeout scores zero and says nothing").
@@ -156,6 +157,34 @@ bool CanDenyReads();
 
 // Names returns the sorted list of names in dir, read with opendir/readdir (for expectations).
 std::vector<std::string> Names(const std::string& dir);
+
+// Test binaries that link lab_testing get their own opendir, fdopendir, readdir, readdir64
+// and closedir, which forward to the C library's (dlsym RTLD_NEXT). Calls from the code under
+// test go through them, whether direct or through std::filesystem. They do two things:
+//
+//  * ThreadSanitizer and errno. errno lives in the OS thread, and every goroutine that runs on
+//    that thread shares it; TSan treats goroutines as separate threads that never synchronize
+//    when they take turns on one OS thread, so `errno = 0; readdir(d)` in two goroutines looks
+//    like a data race on errno although they never run at once. The first of these calls on
+//    each thread (and this library's start-up, on the main thread) tells TSan that races on
+//    that thread's errno are benign. Outside TSan builds this does nothing.
+//  * DirProbe: while one is alive, each readdir call counts as "a directory read in progress"
+//    and first sleeps `delay_per_read` (go::Sleep: a goroutine parks, so reads overlap as much
+//    as the code under test lets them; inside a bubble the sleep is virtual). Tests use it to
+//    see how many directories are read at once and to make a walk slow enough to cancel.
+//    One DirProbe at a time.
+class DirProbe {
+ public:
+  explicit DirProbe(absl::Duration delay_per_read);
+  ~DirProbe();
+  DirProbe(const DirProbe&) = delete;
+  DirProbe& operator=(const DirProbe&) = delete;
+
+  // MaxInProgress returns the most readdir calls that were in progress at the same time.
+  int MaxInProgress() const;
+  // Reads returns how many readdir calls there were.
+  int Reads() const;
+};
 
 }  // namespace lab_testing
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,13 +34,25 @@ TEST(CallTest, WaitGivesUpOnABlockedFunctionAndTheTestCanUnblockIt) {
 
 TEST(GoroutinesTest, WaitForGoroutinesSeesThemExit) {
   const int before = go::NumGoroutine();
-  std::atomic<bool> release{false};
-  go::Go([&] {
-    while (!release.load()) go::Sleep(absl::Milliseconds(1));
+  // Shared ownership: a goroutine's exit is no happens-before edge, so the flag must not live
+  // on this test's stack, which the next test reuses.
+  auto release = std::make_shared<std::atomic<bool>>(false);
+  go::Go([release] {
+    while (!release->load()) go::Sleep(absl::Milliseconds(1));
   });
   EXPECT_GT(WaitForGoroutinesAtMost(before, absl::Milliseconds(20)), before);
-  release.store(true);
+  release->store(true);
   EXPECT_LE(WaitForGoroutinesAtMost(before, Scaled(absl::Seconds(10))), before);
+}
+
+TEST(DirProbeTest, CountsReadsInProgressAndKeepsErrno) {
+  TempTree t;
+  t.MakeDir("d");
+  t.MakeFile("d/a");
+  DirProbe probe(absl::Milliseconds(1));
+  EXPECT_EQ(Names(t.Path("d")), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(probe.MaxInProgress(), 1);
+  EXPECT_EQ(probe.Reads(), 4);  // ".", "..", "a", end
 }
 
 TEST(TempTreeTest, BuildsFilesDirsAndSymlinks) {
