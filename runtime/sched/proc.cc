@@ -422,6 +422,10 @@ SwitchReason RunFiber(SchedContext* ctx, G* g) {
       bool stay = true;
       if (commit) {
         // The commit is the last step of g's park: TSan attributes it to g.
+        // Known limit (docs/runtime/scheduler.md): once the commit releases
+        // the primitive's lock, another M can resume g and switch to g's TSan
+        // fiber before this M switches back, which TSan's runtime can reject
+        // with a CHECK failure under heavy hand-off traffic.
         san::SwitchToFiber(g->tsan_fiber);
         stay = commit(g, g->park_arg.load(std::memory_order_relaxed));
         san::SwitchToFiber(ctx->tsan_fiber);
@@ -1067,9 +1071,9 @@ void Park(ParkCommit commit, void* arg, WaitReason reason, std::source_location 
   if (g->is_thread) {
     ThreadPark(g, commit, arg);
   } else {
+    g->status.store(GStatus::kWaiting, std::memory_order_relaxed);
     g->park_commit.store(commit, std::memory_order_relaxed);
     g->park_arg.store(arg, std::memory_order_relaxed);
-    g->status.store(GStatus::kWaiting, std::memory_order_relaxed);
     SwitchOut(g, SwitchReason::kPark);
   }
   san::Acquire(&g->tsan_sync);  // whatever the waker did happens before now

@@ -59,6 +59,16 @@ Pool& pool() {
   _exit(2);
 }
 
+// Pre-faults the top page of a fresh stack (MADV_POPULATE_WRITE, Linux
+// 5.14+; ignored elsewhere): its first frame is written at once anyway, and
+// populating costs a fraction of a write fault (several times less on VMs).
+void PopulateTop(const Stack& s) {
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+  madvise(s.hi - kPageSize, kPageSize, MADV_POPULATE_WRITE);
+}
+
 Stack MapGuarded(size_t size) {
   void* m = mmap(nullptr, size, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -68,7 +78,9 @@ Stack MapGuarded(size_t size) {
     return Stack{};
   }
   char* base = static_cast<char*>(m);
-  return Stack{base + kPageSize, base + size, base, true};
+  Stack s{base + kPageSize, base + size, base, true};
+  PopulateTop(s);
+  return s;
 }
 
 void MapChunk(Pool& p, size_t size) {
@@ -113,6 +125,7 @@ Stack StackAlloc() {
       Stack s = p.carve.back();
       p.carve.pop_back();
       p.mapped++;
+      PopulateTop(s);
       return s;
     }
   }
@@ -152,6 +165,12 @@ bool StackIntact(const Stack& s, const void* sp) {
   auto a = reinterpret_cast<const char*>(sp);
   if (a < s.lo + kStackRedZone || a > s.hi) return false;
   if (s.guarded) return true;
+  // Read the canary only when the stack pointer has come within
+  // kCanaryWatchBytes of it: reading a never-touched page costs a page fault
+  // and, on some kernels, a resident page per goroutine. A goroutine whose
+  // frames stayed far from the bottom cannot have reached the canary unless
+  // one frame jumped over it (the documented limit of canary stacks).
+  if (a > s.base + kCanaryWatchBytes) return true;
   // The canary is "still zero": an untouched page reads as zeros without
   // becoming resident. Checked word by word to stay cheap.
   const auto* w = reinterpret_cast<const volatile uint64_t*>(s.base);

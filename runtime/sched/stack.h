@@ -16,11 +16,13 @@
 //     first and preferred on reuse.
 //   * Canary stacks: beyond the budget, stacks are carved from 64-stack
 //     chunks (one mapping per chunk). Their lowest kCanaryBytes must stay
-//     zero; the scheduler checks that and the saved stack pointer every time
-//     the goroutine switches out. Reading an untouched page maps the shared
-//     zero page, so the check costs no resident memory. An overflow that
-//     jumps over the canary and never switches out can go undetected: that
-//     is the price of not raising the kernel limit (docs/runtime/scheduler.md).
+//     zero; the scheduler checks the saved stack pointer every time the
+//     goroutine switches out, and the canary itself once that pointer has
+//     come within kCanaryWatchBytes of it (reading a never-touched page costs
+//     a fault and, on some kernels, a resident page, so it is not read for
+//     goroutines that stay shallow). An overflow that jumps over the canary
+//     and never switches out near it can go undetected: that is the price of
+//     not raising the kernel limit (docs/runtime/scheduler.md).
 // Stacks are never unmapped; exited goroutines return them to a per-P cache
 // and then to a global pool.
 #ifndef GO_RUNTIME_SCHED_STACK_H_
@@ -41,6 +43,8 @@ struct Stack {
 
 inline constexpr size_t kPageSize = 4096;
 inline constexpr size_t kCanaryBytes = 64;
+// The canary is read only while the saved stack pointer is this close to it.
+inline constexpr size_t kCanaryWatchBytes = 32 * 1024;
 // Stack left below the saved SP at every switch-out, or it counts as overflow.
 inline constexpr size_t kStackRedZone = 256;
 
