@@ -161,6 +161,13 @@ class ClassifyTest(unittest.TestCase):
         ubsan = "x.cc:3:5: runtime error: signed integer overflow\n"
         self.assertEqual(classify.classify(_result(ubsan, rc=1), "S.T").kind, "sanitizer")
 
+    def test_sanitizer_runtime_failure_is_an_error_to_retry(self):
+        out = ("[ RUN      ] S.T\nThreadSanitizer: CHECK failed: tsan_rtl_proc.cpp:47 "
+               "\"((thr->proc1)) == ((nullptr))\" (0x7f, 0x0) (tid=1)\n")
+        v = classify.classify(_result(out, rc=-11), "S.T")
+        self.assertEqual(v.kind, "error")
+        self.assertTrue(v.infrastructure)
+
     def test_timeout_is_headline(self):
         v = classify.classify(_result("[ RUN      ] S.T\n", rc=-9, timed_out=True), "S.T")
         self.assertEqual(v.kind, "timeout")

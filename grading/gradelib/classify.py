@@ -13,7 +13,9 @@ Kinds, in the order they are reported when several apply (the first is the headl
   crash             killed by a signal, a Go-style panic ("panic: ..."), or a non-zero exit
                     with no assertion to explain it
   assertion         a gtest assertion failed
-  error             the grader could not run the case (e.g. it is not in the test binary)
+  error             the grader could not judge the run: the case is not in the test binary, or
+                    the sanitizer's own runtime failed ("ThreadSanitizer: CHECK failed", LSan
+                    unable to run); the grader retries such runs (engine.py)
 
 A run passes when the process exited 0 and gtest reports the case OK (or skipped).
 """
@@ -43,6 +45,9 @@ _SANITIZER = re.compile(
     r"|ThreadSanitizer: .*)$", re.M)
 _SAN_SUMMARY = re.compile(r"^SUMMARY: (AddressSanitizer|LeakSanitizer|ThreadSanitizer|"
                           r"UndefinedBehaviorSanitizer): .*$", re.M)
+# The sanitizer runtime itself broke: says nothing about the code under test.
+_SAN_INTERNAL = re.compile(r"^.*(Sanitizer: CHECK failed|Sanitizer has encountered a fatal error|"
+                           r"Sanitizer: nested bug).*$", re.M)
 _LEAK = re.compile(r"^.*(LEAKED GOROUTINES|goroutine leak:).*$", re.M)
 _DEADLOCK = re.compile(r"^.*(deadlock: all goroutines|all goroutines are asleep - deadlock).*$",
                        re.M)
@@ -58,6 +63,7 @@ class Verdict:
     summary: str  # one line: what went wrong
     excerpt: str  # the relevant part of the output (a few lines to a few dozen)
     skipped: bool = False  # the case ran and called GTEST_SKIP
+    infrastructure: bool = False  # failed for reasons outside the code under test: retry
 
     @property
     def kind(self):
@@ -122,6 +128,12 @@ def classify(result, case):
     if result.timed_out:
         parts.append(("timeout", "did not finish within the time limit (%.0f s); killed" %
                       result.duration, out[-3000:]))
+    internal = _SAN_INTERNAL.search(out)
+    if internal and not result.timed_out:
+        return Verdict(passed=False, kinds=["error"],
+                       summary="the sanitizer's runtime itself failed (not a finding about the "
+                               "code under test): " + internal.group(0).strip()[:200],
+                       excerpt=_block_after(out, internal.start(), 20), infrastructure=True)
     m = _SANITIZER.search(out)
     if m:
         summary = _SAN_SUMMARY.search(out)

@@ -51,6 +51,10 @@ BUILD_ENV = {
 # Sanitized binaries run slower; their time limit is this many times the plain one.
 SANITIZER_TIME_FACTOR = 2
 
+# A run whose sanitizer runtime itself failed ("ThreadSanitizer: CHECK failed") says nothing
+# about the submission; it is repeated this many more times before it counts as an error.
+INFRASTRUCTURE_RETRIES = 2
+
 
 @dataclasses.dataclass
 class Options:
@@ -72,6 +76,7 @@ class Run:
     result: sandbox.RunResult = None
     replay: str = ""
     skipped: bool = False  # not run: an earlier run of the case had already failed
+    attempts: int = 0  # > 1 when the sanitizer runtime failed and the run was repeated
 
 
 @dataclasses.dataclass
@@ -272,6 +277,14 @@ class Grader:
                 result.notes.append("hidden tests not in the rubric (not graded): " +
                                     ", ".join(extra))
             result.cases = self._run_matrix(lab, folder, selected, binaries, box, options, jobs)
+            retried = [r for c in result.cases for r in c.runs if r.attempts > 1]
+            if retried:
+                result.notes.append(
+                    "%d run(s) were repeated because the sanitizer's runtime itself failed "
+                    "(%s); %d of them then passed" % (
+                        len(retried), ", ".join(sorted({"%s %s seed %d" % (r.case, r.build, r.seed)
+                                                        for r in retried})[:5]),
+                        sum(1 for r in retried if r.verdict.passed)))
         finally:
             sandbox.remove_tree(root)
 
@@ -320,18 +333,22 @@ class Grader:
                 slot = slots.pop()
             try:
                 limit = options.timeout * (1 if run.build == "plain" else SANITIZER_TIME_FACTOR)
-                rundir = box.make_run_dir(slot)
                 env = dict(BASE_ENV)
                 env.update(BUILD_ENV[run.build])
-                env.update({"HOME": rundir, "TMPDIR": rundir, "TEST_TMPDIR": rundir,
-                            "GO_SYNCTEST_SEED": str(run.seed)})
+                env["GO_SYNCTEST_SEED"] = str(run.seed)
                 argv = [binaries[run.build], "--gtest_filter=" + run.case, "--gtest_color=no"]
-                res = box.run(argv, env, sandbox.Limits(timeout=limit,
-                                                        output_cap=options.output_cap),
-                              slot=slot, cwd=rundir)
-                sandbox.remove_tree(rundir)
-                run.result = res
-                run.verdict = classify.classify(res, run.case)
+                for attempt in range(1 + INFRASTRUCTURE_RETRIES):
+                    rundir = box.make_run_dir(slot)
+                    env.update({"HOME": rundir, "TMPDIR": rundir, "TEST_TMPDIR": rundir})
+                    res = box.run(argv, env, sandbox.Limits(timeout=limit,
+                                                            output_cap=options.output_cap),
+                                  slot=slot, cwd=rundir)
+                    sandbox.remove_tree(rundir)
+                    run.result = res
+                    run.verdict = classify.classify(res, run.case)
+                    run.attempts = attempt + 1
+                    if not run.verdict.infrastructure:
+                        break
                 if not run.verdict.passed:
                     run.replay = self.replay_command(lab, folder, run)
             finally:
