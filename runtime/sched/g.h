@@ -104,6 +104,9 @@ struct G {
   std::atomic<bool (*)(G*, void*)> park_commit{nullptr};
   std::atomic<void*> park_arg{nullptr};
   std::atomic<int> switch_reason{0};
+  // TSan only: set while an M runs g's park commit under g's TSan fiber;
+  // another M must not switch to that fiber until it is clear (proc.cc).
+  std::atomic<uint32_t> tsan_in_commit{0};
   void* param = nullptr;   // handed over by the waker (Go's g.param)
   std::atomic<uint32_t> thread_permit{0};  // is_thread: futex word for parking
   char tsan_sync = 0;      // address used for the Ready -> resume edge

@@ -407,6 +407,9 @@ SwitchReason RunFiber(SchedContext* ctx, G* g) {
     }
     StoreG(g);
     TraceHook(TraceKind::kStart, g);
+    // TSan: the M that ran g's park commit may not have left g's TSan fiber
+    // yet (the commit made g runnable); one fiber on two threads aborts TSan.
+    while (g->tsan_in_commit.load(std::memory_order_acquire) != 0) sched_yield();
     san::SwitchToFiber(g->tsan_fiber);
     san::StartSwitch(&ctx->asan_fake_stack, g->stack.lo,
                      static_cast<size_t>(g->stack.hi - g->stack.lo));
@@ -422,13 +425,14 @@ SwitchReason RunFiber(SchedContext* ctx, G* g) {
       bool stay = true;
       if (commit) {
         // The commit is the last step of g's park: TSan attributes it to g.
-        // Known limit (docs/runtime/scheduler.md): once the commit releases
-        // the primitive's lock, another M can resume g and switch to g's TSan
-        // fiber before this M switches back, which TSan's runtime can reject
-        // with a CHECK failure under heavy hand-off traffic.
+        // Once the commit releases the primitive's lock another M may resume
+        // g; tsan_in_commit makes it wait until this M has left g's fiber.
+        const bool tsan = san::TsanActive();
+        if (tsan) g->tsan_in_commit.store(1, std::memory_order_relaxed);
         san::SwitchToFiber(g->tsan_fiber);
         stay = commit(g, g->park_arg.load(std::memory_order_relaxed));
         san::SwitchToFiber(ctx->tsan_fiber);
+        if (tsan) g->tsan_in_commit.store(0, std::memory_order_release);
       }
       if (!stay) {
         g->status.store(GStatus::kRunning, std::memory_order_relaxed);
