@@ -46,8 +46,11 @@ def parse_args(argv):
                         "'-' for none)")
     p.add_argument("--builds", default="plain,tsan,asan",
                    help="builds to test in, comma-separated (default: plain,tsan,asan)")
-    p.add_argument("--seeds", default="1,2,3",
-                   help="scheduler seeds (GO_SYNCTEST_SEED), comma-separated (default: 1,2,3)")
+    p.add_argument("--seeds",
+                   help="scheduler seeds (GO_SYNCTEST_SEED), comma-separated (default: 1,2,3 in "
+                        "the plain build, 1,2 in the sanitizer builds; given, it applies to all)")
+    p.add_argument("--sanitizer-seeds",
+                   help="seeds for the tsan and asan builds (default: --seeds if given, else 1,2)")
     p.add_argument("--case", action="append", metavar="PATTERN",
                    help="grade only cases matching this glob (repeatable), e.g. 'WaitTimeout.*'")
     p.add_argument("--jobs", type=int, default=0,
@@ -84,12 +87,14 @@ def main(argv=None):
         return 0
     try:
         builds = _csv(args.builds)
-        seeds = _csv(args.seeds, int)
+        seeds = _csv(args.seeds, int) if args.seeds else [1, 2, 3]
+        san_seeds = (_csv(args.sanitizer_seeds, int) if args.sanitizer_seeds
+                     else None if args.seeds else [1, 2])
     except ValueError:
         print("grade: --seeds takes integers", file=sys.stderr)
         return 2
     unknown = [b for b in builds if b not in labspec.BUILDS]
-    if unknown or not builds or not seeds:
+    if unknown or not builds or not seeds or san_seeds == []:
         print("grade: --builds must be among %s; --seeds must not be empty" %
               ",".join(labspec.BUILDS), file=sys.stderr)
         return 2
@@ -103,7 +108,8 @@ def main(argv=None):
         args.junit or os.path.join(os.path.dirname(os.path.abspath(results)), "junit.xml"))
 
     console = report.Console(quiet=args.quiet)
-    options = engine.Options(builds=builds, seeds=seeds, cases=args.case, jobs=args.jobs,
+    options = engine.Options(builds=builds, seeds=seeds, sanitizer_seeds=san_seeds,
+                             cases=args.case, jobs=args.jobs,
                              timeout=args.timeout, stop_case_on_failure=not args.all_runs)
     builder = bazel_mod.Builder(REPO, output_base=args.output_base)
     builder.lock(on_wait=lambda: console.say("waiting for another grading run to finish ..."))

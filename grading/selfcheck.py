@@ -4,7 +4,8 @@
 For every lab (labs/<lab>/ with a lab() call, the template included):
 
   solution   solutions/<lab>/ must score full marks in every build (plain, tsan, asan) and
-             seed: the hidden tests accept a correct answer, under every sanitizer.
+             seed of the grader's default matrix: the hidden tests accept a correct answer,
+             under every sanitizer.
   skeleton   labs/<lab>/ as shipped must score 0 (plain build, one seed): every graded case
              really tests something the student has to write. Graded through ./course
              grade's own path (generated repository, --override_repository).
@@ -27,6 +28,7 @@ Prints one PASS/FAIL line per check and ends with "selfcheck: N passed, M failed
 """
 
 import argparse
+import concurrent.futures
 import os
 import sys
 import time
@@ -157,12 +159,16 @@ def main(argv=None):
                                                      "//labs/%s:bad_%s_hidden_test" % (lab.name, b)))
     binaries = {}  # (lab, what) -> {build: path}
     build_errors = {}  # (lab, what) -> output
-    for build in labspec.BUILDS:
-        if build not in wanted:
-            continue
+
+    def build_flavour(build):  # the flavours build at once, each in its own output base
         targets = [t for _, t in wanted[build]]
-        br = builder.build_targets(targets, build)
-        print("built %d test binaries (%s) in %.0f s" % (len(targets), build, br.seconds), flush=True)
+        return build, builder.build_targets(targets, build)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+        built = list(pool.map(build_flavour, [b for b in labspec.BUILDS if b in wanted]))
+    for build, br in built:
+        print("built %d test binaries (%s) in %.0f s" % (len(wanted[build]), build, br.seconds),
+              flush=True)
         for key, target in wanted[build]:
             one = br if br.ok else builder.build_targets([target], build)  # which one broke?
             if one.ok:
@@ -178,8 +184,9 @@ def main(argv=None):
                         report._cap(build_errors[(name, "solution")], 4000))
         else:
             start = time.monotonic()
-            result = grader.grade_prebuilt(lab, binaries[(name, "solution")],
-                                           engine.Options(builds=sol_builds, seeds=[1, 2, 3]),
+            # The grader's default matrix (plain seeds 1 2 3, sanitizers 1 2).
+            options = engine.Options(builds=sol_builds, seeds=[1, 2, 3], sanitizer_seeds=[1, 2])
+            result = grader.grade_prebuilt(lab, binaries[(name, "solution")], options,
                                            lab.solution_folder, "solutions/%s" % name)
             notes = [n for n in result.notes if "rubric case" in n or "not in the rubric" in n]
             tally.check(not notes, "%s: layout: rubric and hidden tests agree" % name,
@@ -188,9 +195,9 @@ def main(argv=None):
             detail = "\n".join("%s: %s\n%s" % (c.case.name, ", ".join(c.kinds),
                                                report.failure_details(c, limit=1500))
                                for c in bad)
-            tally.check(not bad, "%s: solution scores %s/%s (%s; seeds 1 2 3)" % (
+            tally.check(not bad, "%s: solution scores %s/%s (%s)" % (
                 name, report._fmt_points(result.score), report._fmt_points(result.max_score),
-                " ".join(sol_builds)), detail or "%.0f s" % (time.monotonic() - start))
+                options.describe_seeds()), detail or "%.0f s" % (time.monotonic() - start))
 
         # 3. The skeleton scores zero. Graded through the grader's own path (the generated
         #    repository and --override_repository), exactly as a student's submission is.

@@ -16,11 +16,14 @@ objects) comes from Bazel's caches: regrading after a one-file change recompiles
 relinks. The folder's path never changes, so neither does the command line (Bazel would
 otherwise discard its analysis cache), and files are rewritten only when their content changed.
 
-Grading uses its own output base so it never waits for, or restarts, the Bazel server of the
-student's own builds, and `--symlink_prefix` puts the convenience symlinks under the cache
-instead of bazel-* in the working tree. Everything lives in one folder per working tree,
-~/.cache/go-course/grade/<hash of the tree's path>/ (output-base/, submissions/<lab>/,
-links/): an output base serves one workspace, and two checkouts must not share one.
+Grading uses its own output bases, one per build flavour (plain, tsan, asan), so it never
+waits for, or restarts, the Bazel server of the student's own builds, and the three builds
+run at the same time (one Bazel command compiles one submission file at a time; three keep
+both cores busy). `--symlink_prefix` puts the convenience symlinks under the cache instead of
+bazel-* in the working tree. Everything lives in one folder per working tree,
+~/.cache/go-course/grade/<hash of the tree's path>/ (output-base-<build>/, submissions/<lab>/,
+links/): an output base serves one workspace, and two checkouts must not share one. The
+shared disk cache (.bazelrc) keeps the three from compiling the same object twice.
 The server exits after 15 idle minutes (--max_idle_secs).
 """
 
@@ -60,6 +63,10 @@ class Builder:
         self.cache_dir = os.path.join(cache_dir or default_cache_dir(), "grade", tree)
         self.output_base = output_base or os.path.join(self.cache_dir, "output-base")
         self.bazel = bazel
+
+    def output_base_for(self, build):
+        """Each build flavour has its own output base (and Bazel server): they build at once."""
+        return "%s-%s" % (self.output_base.rstrip("/"), build)
         self._lock_file = None
 
     def lock(self, on_wait=None):
@@ -125,7 +132,8 @@ class Builder:
         return os.path.join(self.link_prefix(build) + "bin", "labs", lab, "hidden_test")
 
     def command(self, lab, build, targets=None):
-        return ([self.bazel, "--output_base=" + self.output_base, "--max_idle_secs=900", "build"]
+        return ([self.bazel, "--output_base=" + self.output_base_for(build), "--max_idle_secs=900",
+                 "build"]
                 + BUILD_CONFIGS[build]
                 + ["--override_repository=%s=%s" % (self.repo_name(lab), self.submission_dir(lab)),
                    "--symlink_prefix=" + self.link_prefix(build),
@@ -142,8 +150,8 @@ class Builder:
     def build_targets(self, targets, build, timeout=3600):
         """Builds arbitrary targets of the main repository in one Bazel command (the
         self-check's known-bad submissions). Returns a BuildResult (binary unset)."""
-        cmd = ([self.bazel, "--output_base=" + self.output_base, "--max_idle_secs=900", "build",
-                "--keep_going"] + BUILD_CONFIGS[build]
+        cmd = ([self.bazel, "--output_base=" + self.output_base_for(build), "--max_idle_secs=900",
+                "build", "--keep_going"] + BUILD_CONFIGS[build]
                + ["--symlink_prefix=" + self.link_prefix(build), "--color=no", "--curses=no",
                   "--show_progress_rate_limit=10"] + list(targets))
         return self._run(cmd, build, "", timeout, None)

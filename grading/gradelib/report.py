@@ -177,8 +177,7 @@ def header(result):
         more = len(result.ignored) - len(shown)
         lines.append("  ignored (not editable in this lab): %s%s" % (
             ", ".join(shown), " and %d more" % more if more > 0 else ""))
-    lines.append("  builds: %s; seeds: %s; %d case(s)" % (
-        " ".join(o.builds), " ".join(str(s) for s in o.seeds), len(result.cases)))
+    lines.append("  runs: %s; %d case(s)" % (o.describe_seeds(), len(result.cases)))
     return "\n".join(lines)
 
 
@@ -220,9 +219,7 @@ def gradescope(result):
     for i, cr in enumerate(result.cases, 1):
         runs = cr.ran
         if cr.passed:
-            body = "Passed: %d run(s) (%s builds; seeds %s)." % (
-                len(runs), ", ".join(result.options.builds),
-                " ".join(str(s) for s in result.options.seeds))
+            body = "Passed: %d run(s) (%s)." % (len(runs), result.options.describe_seeds())
             if any(r.verdict.skipped for r in runs):
                 body += " Some runs skipped themselves (see the test's own message)."
         else:
