@@ -429,6 +429,7 @@ TEST(SelectTest, RandomizedSelectsAgreeWithAModel) {
   const uint64_t seed = std::random_device{}();
   std::printf("SelectTest.RandomizedSelectsAgreeWithAModel seed=%llu\n",
               static_cast<unsigned long long>(seed));
+  std::fflush(stdout);
   std::mt19937_64 rng(seed);
   for (int round = 0; round < 2000; round++) {
     std::vector<Chan<int>> ch;

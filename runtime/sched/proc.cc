@@ -724,13 +724,20 @@ void StartM(P* p, bool spinning) {
     }
   }
   M* m = MidleGet();
-  s.lock.unlock();
   if (!m) {
+    s.lock.unlock();
     NewM(p, spinning);
     return;
   }
+  // Hand over the P in the same critical section that takes m off the idle
+  // list. An idle M may be the timed sleeper, whose Sleep can time out at
+  // any moment: it then checks nextp under this lock, and must see either
+  // "still idle, no P" or "removed, here is your P", never a half-done
+  // hand-off (it would re-park or pick another P while we later write
+  // nextp/spinning into a running M: a lost P and a leaked nmspinning).
   m->spinning = spinning;
   m->nextp = p;
+  s.lock.unlock();
   m->park.Wakeup();
 }
 
@@ -743,14 +750,47 @@ void WakeP() {
   StartM(nullptr, true);
 }
 
+// Called with s.lock held, after work went on the global queue from a
+// context that holds no P; releases s.lock. If a P is idle, hands it to an M
+// right away [S7]. Relying on WakeP here would lose a wake-up: WakeP trusts a
+// nonzero nmspinning to mean "a spinner will look", but a WakeP that is about
+// to fail to find a P counts as a spinner too, and the M that idles a P in
+// that window re-checks only what it saw before our put.
+void StartIdleLocked() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  Sched& s = sched();
+  P* p = s.runq_size.load(std::memory_order_relaxed) > 0 ? PidleGet() : nullptr;
+  if (!p) {
+    s.lock.unlock();
+    return;
+  }
+  M* m = MidleGet();
+  if (!m) {
+    s.lock.unlock();
+    NewM(p, false);
+    return;
+  }
+  m->spinning = false;
+  m->nextp = p;
+  s.lock.unlock();
+  m->park.Wakeup();
+}
+
+void GlobRunqInject(G* g) {
+  Sched& s = sched();
+  s.lock.lock();
+  GlobRunqPut(g);
+  StartIdleLocked();
+}
+
 void HandoffP(P* p) {
   Sched& s = sched();
   // Retired by GOMAXPROCS while in a system call.
   if (p->id >= s.gomaxprocs.load(std::memory_order_acquire)) {
-    LockGuard l(s.lock);
+    s.lock.lock();
     while (G* g = RunqGet(p)) GlobRunqPut(g);
     p->timers.MoveAllTo(&s.allp[0]->timers);
     p->status.store(PStatus::kDead, std::memory_order_release);
+    StartIdleLocked();
     return;
   }
   if (!RunqEmpty(p) || s.runq_size.load(std::memory_order_relaxed) > 0) {
@@ -812,7 +852,7 @@ int64_t EarliestTimer() {
 void RetireP(M* m) {
   Sched& s = sched();
   P* p = ReleaseP(m);
-  LockGuard l(s.lock);
+  s.lock.lock();
   while (G* g = RunqGet(p)) GlobRunqPut(g);
   p->timers.MoveAllTo(&s.allp[0]->timers);
   while (p->gfree) {
@@ -826,6 +866,7 @@ void RetireP(M* m) {
   for (Stack st : p->stack_cache) StackFree(st);
   p->stack_cache.clear();
   p->status.store(PStatus::kDead, std::memory_order_release);
+  StartIdleLocked();  // what p had queued needs a P that is still in play
 }
 
 // Parks m on the idle list until startm hands it a P or (as the timed
@@ -862,7 +903,9 @@ void StopM(M* m) {
     s.poll_until.store(LLONG_MAX, std::memory_order_seq_cst);
   }
   if (m->nextp) {
-    // startm removed us from the idle list and handed us a P.
+    // StartM removed us from the idle list and handed us a P (both under
+    // s.lock). If our timed Sleep ran out first, its Wakeup is still to come:
+    // a later Sleep returns at once, finds no nextp and parks again.
     P* p = m->nextp;
     m->nextp = nullptr;
     s.lock.unlock();
@@ -1040,12 +1083,10 @@ void StartG(G* g) {
   TraceHook(TraceKind::kCreate, g, g->created_by.load(std::memory_order_relaxed));
   if (p && LoadG()) {
     RunqPut(p, g, true);
+    WakeP();
   } else {
-    Sched& s = sched();
-    LockGuard l(s.lock);
-    GlobRunqPut(g);
+    GlobRunqInject(g);
   }
-  WakeP();
 }
 
 namespace {
@@ -1103,11 +1144,10 @@ void Ready(G* g) {
   M* m = LoadM();
   if (m && m->p) {
     RunqPut(m->p, g, true);
+    WakeP();
   } else {
-    LockGuard l(sched().lock);
-    GlobRunqPut(g);
+    GlobRunqInject(g);
   }
-  WakeP();
 }
 
 void Yield() {
@@ -1181,6 +1221,9 @@ int SetMaxProcs(int n) {
   }
   if (n > old) {
     for (int i = old; i < n; i++) WakeP();
+  } else if (n < old) {
+    s.lock.lock();
+    StartIdleLocked();  // runnable Gs of the Ps that died went global
   }
   return old;
 }
@@ -1238,11 +1281,7 @@ void ExitSyscallBlocked(M* m, G* g) {
   // no P in FindRunnable and parks until one is handed to it.
   (void)m;
   g->status.store(GStatus::kRunnable, std::memory_order_relaxed);
-  {
-    LockGuard l(sched().lock);
-    GlobRunqPut(g);
-  }
-  WakeP();
+  GlobRunqInject(g);
 }
 
 void Start() {

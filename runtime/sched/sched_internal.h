@@ -17,6 +17,12 @@
 //  [S6] At most one M sleeps with a timeout (the "timed sleeper"), until
 //       the earliest timer of any P; AddTimer wakes it when a new timer is
 //       earlier (poll_until).
+//  [S7] Work queued globally by a context that holds no P (a plain thread,
+//       a P-less M running timers, an M back from a blocked system call, a
+//       P retired by GOMAXPROCS) takes an idle P, if any, in the same
+//       critical section as the put and hands it to an M (StartIdleLocked).
+//       Every M drops its P only after checking the global queue under
+//       s.lock, so either it sees the work or we see its P idle.
 #ifndef GO_RUNTIME_SCHED_SCHED_INTERNAL_H_
 #define GO_RUNTIME_SCHED_SCHED_INTERNAL_H_
 

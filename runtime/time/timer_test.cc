@@ -139,6 +139,7 @@ TEST(TimerTest, StopAlwaysWinsAgainstAnUnreceivedFiring) {
   const uint64_t seed = std::random_device{}();
   std::printf("TimerTest.StopAlwaysWinsAgainstAnUnreceivedFiring seed=%llu\n",
               static_cast<unsigned long long>(seed));
+  std::fflush(stdout);
   RunEverywhere([seed] {
     std::mt19937_64 rng(seed);
     Timer t(absl::Hours(1));
@@ -162,6 +163,7 @@ TEST(TimerTest, StopResultMatchesWhatAConcurrentReceiverGot) {
   const uint64_t seed = std::random_device{}();
   std::printf("TimerTest.StopResultMatchesWhatAConcurrentReceiverGot seed=%llu\n",
               static_cast<unsigned long long>(seed));
+  std::fflush(stdout);
   RunEverywhere([seed] {
     std::mt19937_64 rng(seed);
     Timer t(absl::Hours(1));
