@@ -126,6 +126,7 @@ TEST(SchedTest, GomaxprocsQuery) {
   EXPECT_EQ(GOMAXPROCS(n), 3);
 }
 
+
 }  // namespace
 }  // namespace go
 
@@ -259,6 +260,33 @@ TEST(SchedTest, GomaxprocsChangesWhileGoroutinesRun) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   WaitCount(done, kG);
+  GOMAXPROCS(old);
+}
+
+// Regression: a plain thread (no P) queues goroutines globally while Ms go
+// idle, timers fire on P-less Ms and GOMAXPROCS shrinks and grows. Once, a
+// wake-up was lost in that window ([S7] in sched_internal.h) and the thread
+// waited forever with runnable goroutines and every M asleep.
+TEST(SchedTest, WorkFromPlainThreadsIsNeverStranded) {
+  const int old = GOMAXPROCS(0);
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+  constexpr int kRounds = 150;  // a fresh goroutine costs ~100x more under sanitizers
+#else
+  constexpr int kRounds = 1500;
+#endif
+  for (int round = 0; round < kRounds; round++) {
+    if (round % 50 == 0) GOMAXPROCS(1 << (round / 50 % 3));  // 1, 2, 4, ...
+    constexpr int kG = 3;
+    std::atomic<int> left{kG};
+    Waiter main_thread;
+    for (int i = 0; i < kG; i++) {
+      Go([&, i] {
+        Sleep(absl::Microseconds(i * 7));  // a timer that fires on whatever M is idle
+        if (left.fetch_sub(1) == 1) main_thread.Wake();
+      });
+    }
+    main_thread.Wait();
+  }
   GOMAXPROCS(old);
 }
 
