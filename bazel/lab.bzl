@@ -19,8 +19,12 @@ plus files found by convention in other folders (no BUILD file needed there; //s
     solutions/<name>/<each editable file>     the reference answer
     grading/<name>/hidden_test.cc             hidden tests (gtest), one TEST per graded case
     grading/<name>/rubric.txt                 points and a one-line description per case
-    grading/<name>/bad/<bad>/MANIFEST         a known-bad submission: its editable files, plus
-                                              the hidden cases it must fail
+    grading/<name>/bad/<bad>/MANIFEST         a known-bad submission: the hidden cases it must
+                                              fail, plus
+    grading/<name>/bad/<bad>/<file>.patch     for each editable file, its bug as a unified diff
+                                              (`diff -u`, headers a/<file> b/<file>) against
+                                              solutions/<name>/<file>; empty if the bug is
+                                              elsewhere
 
 Targets the macro declares in labs/<name>:
 
@@ -34,6 +38,9 @@ Targets the macro declares in labs/<name>:
     :hidden_test          the hidden tests against @lab_<name>_submission//:impl, the repository
                           ./course grade generates from a submission (tag "manual": it exists
                           only while the grader passes --override_repository).
+    :bad_<bad>_srcs       genrule: the known-bad submission's editable files, solution + patch
+                          (grading/gradelib/apply_patch.py; a hunk that does not apply fails the
+                          build, naming the patch line and the solution line).
     :bad_<bad>_hidden_test  the hidden tests against each known-bad submission ("manual"; the
                           self-check builds them all at once).
     :public_tests, :hidden_tests  the test sources, compiled once against the header alone.
@@ -68,6 +75,11 @@ LAB_TEST_MAIN = "//runtime/testing:gtest_main"
 
 # Test helpers shared by public and hidden tests (temp trees, bounded waits, leak checks).
 LAB_TESTING = "//labs/_testing:lab_testing"
+
+# Applies a known-bad submission's patch to the solution (stdlib Python; the grader imports the
+# same module). Run with python3 rather than as a py_binary: Bazel 4's Python stub needs a
+# `python` on PATH, which Debian does not have.
+APPLY_PATCH = "//grading:gradelib/apply_patch.py"
 
 # Submissions are compiled with the project's warnings but never fail on one: a correct answer
 # with an unused variable still earns its points. (The skeleton and the solution are held to
@@ -189,12 +201,29 @@ def lab(
     )
 
     # Each known-bad submission linked with the hidden tests, for the self-check
-    # (grading/selfcheck.py builds them all in one Bazel command). Compiled like a submission.
+    # (grading/selfcheck.py builds them all in one Bazel command). Compiled like a submission,
+    # from bad/<bad>/<file> in this package: the solution with the bad submission's patch applied.
     for bad in bad_submissions:
+        outs = ["bad/%s/%s" % (bad, f) for f in editable]
+        native.genrule(
+            name = "bad_%s_srcs" % bad,
+            srcs = ["//solutions:%s/%s" % (name, f) for f in editable] +
+                   ["//grading:%s/bad/%s/%s.patch" % (name, bad, f) for f in editable],
+            outs = outs,
+            tools = [APPLY_PATCH],
+            cmd = " && ".join([
+                "python3 -B $(location %s) --name %s $(location //solutions:%s/%s) "
+                % (APPLY_PATCH, f, name, f) +
+                "$(location //grading:%s/bad/%s/%s.patch) $(location %s)" % (name, bad, f, out)
+                for f, out in zip(editable, outs)
+            ]),
+            # Not "manual": `bazel build //...` applies every patch, so a solution edit that
+            # breaks one fails there, naming the hunk, not only in the self-check.
+        )
         cc_test(
             name = "bad_%s_hidden_test" % bad,
             size = hidden_test_size,
-            srcs = ["//grading:%s/bad/%s/%s" % (name, bad, f) for f in editable],
+            srcs = outs,
             copts = SUBMISSION_COPTS,
             linkstatic = True,
             deps = [":hidden_tests", ":api"],
@@ -206,7 +235,7 @@ def lab(
         srcs = hidden_srcs + ["//grading:%s/rubric.txt" % name] + [
             "//grading:%s/bad/%s/%s" % (name, bad, f)
             for bad in bad_submissions
-            for f in editable + ["MANIFEST"]
+            for f in [e + ".patch" for e in editable] + ["MANIFEST"]
         ],
         visibility = ["//grading:__subpackages__"],
     )

@@ -339,6 +339,39 @@ class SubmissionTest(unittest.TestCase):
         self.assertEqual(files, {})
         self.assertEqual(missing, ["demo.cc"])
 
+    def known_bad_lab(self, patch):
+        """A lab in self.dir with a solution and the known-bad submission bad/b1 (a patch)."""
+        lab = _fake_lab()
+        lab.repo = self.dir
+        self.write("solutions/demo/demo.cc", "int f() {\n  return 1;\n}\n")
+        self.write("grading/demo/bad/b1/MANIFEST", "about: x\nfail: S.Pass\n")
+        self.write("grading/demo/bad/b1/demo.cc.patch", patch)
+        return lab, os.path.join(self.dir, "grading", "demo", "bad", "b1")
+
+    BUG = ("--- a/demo.cc\n+++ b/demo.cc\n@@ -1,3 +1,3 @@\n int f() {\n-  return 1;\n"
+           "+  return 2;  // BUG\n }\n")
+
+    def test_known_bad_patch_is_applied_to_the_solution_in_memory(self):
+        lab, folder = self.known_bad_lab(self.BUG)
+        before = sorted(os.listdir(folder))
+        files, origins, ignored, missing = engine.collect_submission(lab, folder)
+        self.assertEqual(files, {"demo.cc": b"int f() {\n  return 2;  // BUG\n}\n"})
+        self.assertIn("demo.cc.patch", origins["demo.cc"])
+        self.assertEqual((ignored, missing), (["MANIFEST"], []))
+        self.assertEqual(sorted(os.listdir(folder)), before)  # nothing written beside it
+
+    def test_known_bad_patch_that_does_not_apply_is_an_error(self):
+        lab, folder = self.known_bad_lab(self.BUG.replace("return 1", "return 7"))
+        with self.assertRaisesRegex(engine.SubmissionError, r"demo.cc.patch:5: hunk 1"):
+            engine.collect_submission(lab, folder)
+
+    def test_a_patch_outside_the_known_bad_folders_is_not_applied(self):
+        lab, _ = self.known_bad_lab(self.BUG)
+        self.write("student/demo.cc.patch", "")  # an empty patch would be the solution itself
+        files, _, ignored, missing = engine.collect_submission(lab, os.path.join(self.dir,
+                                                                                 "student"))
+        self.assertEqual((files, ignored, missing), ({}, ["demo.cc.patch"], ["demo.cc"]))
+
     def test_generated_repository(self):
         b = bazel_mod.Builder("/repo", cache_dir=self.dir)
         d = b.write_submission("demo", {"demo.cc": b"int a;", "extra.cc": b"int b;"})

@@ -11,13 +11,15 @@ For every lab (labs/<lab>/ with a lab() call, the template included):
              grade's own path (generated repository, --override_repository).
   bad/<b>    each known-bad submission must fail every case its MANIFEST names (with the
              failure kind it names, if any), in the builds and seeds the manifest gives
-             (default: plain; seeds 1 2). Only the named cases run.
+             (default: plain; seeds 1 2). Only the named cases run. A known-bad submission is
+             a patch against the solution (<editable file>.patch), applied by lab()'s genrule.
 
 Solutions and known-bad submissions are built through targets the lab() macro declares
 (:hidden_test_solution, :bad_<b>_hidden_test), all of one build flavour in one Bazel command,
 which compiles them in parallel and shares the compiled objects with `bazel test //...`.
-  layout     the lab() call's bad_submissions list matches grading/<lab>/bad/, manifests parse,
-             and every rubric case exists in the hidden tests.
+  layout     the lab() call's bad_submissions list matches grading/<lab>/bad/, each of those
+             holds exactly MANIFEST and one <editable file>.patch per editable file, manifests
+             parse, and every rubric case exists in the hidden tests.
 
 Prints one PASS/FAIL line per check and ends with "selfcheck: N passed, M failed" (which
 ./course test adds to its totals); exit status 1 if anything failed.
@@ -78,7 +80,14 @@ def check_layout(lab, tally):
                 "grading/%s/bad/" % (lab.name, lab.name, lab.name),
                 "" if folders == declared else "declared %s, folders %s" % (declared, folders))
     manifests = {}
+    expected = sorted(["MANIFEST"] + [f + ".patch" for f in lab.editable])
     for b in folders:
+        # Bazel builds the patches (lab() ignores anything else); the grader would take a full
+        # copy of an editable file over its patch: a stale copy would test something else.
+        present = sorted(os.listdir(os.path.join(bad_dir, b)))
+        if present != expected:
+            tally.check(False, "%s: layout: bad/%s holds %s" % (lab.name, b, " ".join(expected)),
+                        "found: %s" % " ".join(present))
         path = os.path.join(bad_dir, b, "MANIFEST")
         try:
             with open(path) as f:

@@ -1,6 +1,7 @@
 """Grades one submission of one lab: the steps behind `./course grade`.
 
-  1. take the lab's editable files from the submission folder (list the rest as ignored)
+  1. take the lab's editable files from the submission folder (list the rest as ignored); a
+     known-bad submission's <file>.patch is applied to the solution's file instead
   2. build the hidden tests against them in each build (plain, tsan, asan), see bazel.py;
      a build failure scores 0 and shows the compiler's errors
   3. run every rubric case in its own sandboxed process (sandbox.py), once per build and seed
@@ -25,6 +26,7 @@ import tempfile
 import threading
 import time
 
+from . import apply_patch
 from . import bazel as bazel_mod
 from . import classify
 from . import labspec
@@ -155,35 +157,68 @@ class SubmissionError(Exception):
     """The submission folder cannot be graded at all (does not exist)."""
 
 
+def _read_regular_file(path):
+    """The bytes of path if it is a regular file (not a symlink) of at most MAX_FILE_BYTES."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+        return None
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as f:
+        return f.read(MAX_FILE_BYTES + 1)
+
+
+def _apply_to_solution(lab, name, patch_path, patch):
+    """The solution's editable file `name` with a known-bad submission's patch applied."""
+    solution = os.path.join(lab.solution_folder, name)
+    try:
+        with open(solution, encoding="utf-8", newline="") as f:
+            original = f.read()
+        text = apply_patch.apply(original, patch.decode("utf-8"), name=name,
+                                 patch_name=patch_path, file_name=solution)
+    except (OSError, UnicodeDecodeError, apply_patch.PatchError) as e:
+        raise SubmissionError("cannot apply %s to the solution: %s" % (patch_path, e))
+    return text.encode("utf-8")
+
+
 def collect_submission(lab, folder):
     """Reads lab's editable files from folder (or folder/labs/<lab>/, a whole checkout).
 
     Returns (files {name: bytes}, origins {name: path}, ignored [relative paths], missing [names]).
     Symlinks are refused (a submission could otherwise make the grader read any file).
+
+    A known-bad submission (a folder of this repository's grading/<lab>/bad/) holds
+    `<file>.patch` instead of an editable file: the file is then the solution's with that
+    unified diff applied (apply_patch.py), in memory: nothing is written beside the submission
+    or into the working tree. A patch that does not apply raises SubmissionError. Anywhere else a
+    .patch is just an ignored file (a student's empty patch must not earn the solution's score).
     """
     if not os.path.isdir(folder):
         raise SubmissionError("submission folder %s does not exist" % folder)
+    bad_root = os.path.join(os.path.realpath(lab.grading_folder), "bad") + os.sep
+    known_bad = os.path.realpath(folder).startswith(bad_root)
     roots = [folder, os.path.join(folder, "labs", lab.name)]
-    files, origins, missing = {}, {}, []
+    files, origins, missing, used = {}, {}, [], set()
     for name in lab.editable:
         for root in roots:
             path = os.path.join(root, name)
-            try:
-                st = os.lstat(path)
-            except OSError:
-                continue
-            if stat.S_ISLNK(st.st_mode) or not stat.S_ISREG(st.st_mode):
-                continue
-            if st.st_size > MAX_FILE_BYTES:
-                continue
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-            with os.fdopen(fd, "rb") as f:
-                files[name] = f.read(MAX_FILE_BYTES + 1)
-            origins[name] = path
-            break
+            data = _read_regular_file(path)
+            if data is not None:
+                files[name] = data
+                origins[name] = path
+                used.add(os.path.realpath(path))
+                break
         else:
-            missing.append(name)
-    used = {os.path.realpath(p) for p in origins.values()}
+            patch_path = os.path.join(folder, name + ".patch")
+            patch = _read_regular_file(patch_path) if known_bad else None
+            if patch is None:
+                missing.append(name)
+                continue
+            files[name] = _apply_to_solution(lab, name, patch_path, patch)
+            origins[name] = "%s + %s" % (os.path.join(lab.solution_folder, name), patch_path)
+            used.add(os.path.realpath(patch_path))
     ignored = []
     for root, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not d.startswith("bazel-")
