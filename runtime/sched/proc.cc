@@ -527,6 +527,15 @@ uint32_t RunqGrab(P* p, std::atomic<G*>* batch, uint32_t batch_head, bool steal_
     if (n == 0) {
       if (steal_runnext) {
         G* next = p->runnext.load(std::memory_order_acquire);
+        if (next && p->status.load(std::memory_order_acquire) == PStatus::kRunning) {
+          // The owner has just readied `next` (a hand-off: a channel send,
+          // an Unlock) and is probably about to block and run it itself.
+          // Stealing it now would move the partner to this M and turn every
+          // hand-off into a wake-up plus a sleep. Back off first, as Go's
+          // runqgrab does (usleep(3); with timer slack, tens of us).
+          usleep(3);
+          next = p->runnext.load(std::memory_order_acquire);
+        }
         if (next && p->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel)) {
           batch[batch_head % kRunqSize].store(next, std::memory_order_relaxed);
           return 1;
