@@ -115,6 +115,9 @@ class ABSL_LOCKABLE ChanLock {
   // the word to 1 and must restore 2 before anyone can miss a wakeup.
   void LockSlow(uint32_t was);
 
+  static constexpr int kSpinRounds = 4;        // Go: active_spin
+  static constexpr int kPausesPerRound = 30;   // Go: active_spin_cnt
+
   std::atomic<uint32_t> state_{0};
 };
 
