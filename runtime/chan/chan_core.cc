@@ -34,8 +34,6 @@
 // sender's value under the lock the sender, or the sender's Ready, follows).
 #include "runtime/chan/chan_core.h"
 
-#include <sched.h>
-
 #include <cstring>
 #include <limits>
 
@@ -51,42 +49,6 @@ bool UnlockCommit(sched::G*, void* lock) {
 }
 
 }  // namespace
-
-// --- ChanLock -----------------------------------------------------------------
-
-void ChanLock::LockSlow(uint32_t was) {
-  // Go's runtime lock (lock_futex.go), without CAS (see chan_core.h):
-  //  - spin actively a few rounds, then yield the CPU once (the holder may be
-  //    waiting for it), and only then sleep in the futex: a futex wake-up costs
-  //    the unlocker a system call and the sleeper a trip through the kernel's
-  //    scheduler, far more than a channel critical section;
-  //  - spin even when someone already sleeps, and spin again after waking:
-  //    going straight to sleep behind a sleeper turns one contended moment
-  //    into a convoy of futex hand-offs.
-  // `wait` is what we store when we take the lock: 1, or 2 once we know
-  // someone may sleep in the futex (so that our unlock wakes them). `was`
-  // is what the fast path's exchange(1) replaced: if 2, we erased a sleeper's
-  // mark and must put 2 back when we take the lock.
-  uint32_t wait = was;
-  for (;;) {
-    for (int i = 0; i <= kSpinRounds; ++i) {
-      if (state_.load(std::memory_order_relaxed) == 0) {
-        const uint32_t v = state_.exchange(wait, std::memory_order_acquire);
-        if (v == 0) return;
-        if (v == 2) wait = 2;  // we erased a sleeper's mark: restore it on taking the lock
-      }
-      if (i < kSpinRounds) {
-        for (int k = 0; k < kPausesPerRound; ++k) sched::CpuRelax();
-      } else {
-        sched_yield();
-      }
-    }
-    // Sleep: mark the word contended (2) so that the unlock wakes someone.
-    if (state_.exchange(2, std::memory_order_acquire) == 0) return;
-    wait = 2;
-    sched::FutexWait(&state_, 2);
-  }
-}
 
 // --- WaitQ ----------------------------------------------------------------
 

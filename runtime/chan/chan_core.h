@@ -40,6 +40,7 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "runtime/internal/lock.h"
 #include "runtime/sched/g.h"
 #include "runtime/sched/lock.h"
 
@@ -83,54 +84,11 @@ inline constexpr ElemOps kOpsFor = {sizeof(T),           alignof(T),           &
                                     &OpsFor<T>::SendToBuf, &OpsFor<T>::BufToRecv, &OpsFor<T>::Destroy,
                                     &OpsFor<T>::ResetDst};
 
-// ChanLock: the channel lock. A spin-then-futex mutex like sched::Lock (same
-// algorithm, same futex calls), but compiled here, in instrumented code, for
-// two reasons that matter only under ThreadSanitizer:
-//   - sched::Lock's contended path lives in the uninstrumented scheduler, so
-//     a lock() that had to wait would acquire nothing TSan can see, and data
-//     guarded by the lock (even the lock word, when the channel is freed)
-//     would be reported as racing;
-//   - it keeps no `expected` temporaries on the stack (exchange, not CAS):
-//     timer callbacks (time/timer.cc) lock channels on a shared scheduler
-//     stack, where TSan sees no order between successive callbacks.
-// state_: 0 unlocked, 1 locked, 2 locked and a sleeper may wait in the futex.
+// ChanLock: the channel lock, runtime/internal/lock.h (instrumented, so that
+// TSan sees the edges it makes; spin, yield, then futex, like Go's).
 // Memory ordering: unlock() releases, lock() acquires.
-class ABSL_LOCKABLE ChanLock {
- public:
-  constexpr ChanLock() = default;
-  ChanLock(const ChanLock&) = delete;
-  ChanLock& operator=(const ChanLock&) = delete;
-
-  // Fast path inline (one uncontended exchange); the slow path spins, then sleeps.
-  void lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
-    const uint32_t was = state_.exchange(1, std::memory_order_acquire);
-    if (was != 0) LockSlow(was);
-  }
-  void unlock() ABSL_UNLOCK_FUNCTION() {
-    if (state_.exchange(0, std::memory_order_release) == 2) sched::FutexWake(&state_, 1);
-  }
-
- private:
-  // `was`: what the fast path's exchange replaced. If it was 2 we downgraded
-  // the word to 1 and must restore 2 before anyone can miss a wakeup.
-  void LockSlow(uint32_t was);
-
-  static constexpr int kSpinRounds = 4;        // Go: active_spin
-  static constexpr int kPausesPerRound = 30;   // Go: active_spin_cnt
-
-  std::atomic<uint32_t> state_{0};
-};
-
-class ABSL_SCOPED_LOCKABLE ChanLockGuard {
- public:
-  explicit ChanLockGuard(ChanLock& l) ABSL_EXCLUSIVE_LOCK_FUNCTION(l) : l_(l) { l_.lock(); }
-  ~ChanLockGuard() ABSL_UNLOCK_FUNCTION() { l_.unlock(); }
-  ChanLockGuard(const ChanLockGuard&) = delete;
-  ChanLockGuard& operator=(const ChanLockGuard&) = delete;
-
- private:
-  ChanLock& l_;
-};
+using ChanLock = ::go::internal::Lock;
+using ChanLockGuard = ::go::internal::LockGuard;
 
 struct Waiter;
 
