@@ -83,14 +83,22 @@ Stack MapGuarded(size_t size) {
   return s;
 }
 
-void MapChunk(Pool& p, size_t size) {
+// A fresh mapping of kChunkStacks canary stacks (one mmap, one VMA).
+struct Chunk {
+  char* base;
+};
+
+Chunk MapChunk(size_t size) {
   void* m = mmap(nullptr, size * kChunkStacks, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (m == MAP_FAILED) OutOfMemory(size * kChunkStacks);
-  char* base = static_cast<char*>(m);
+  return Chunk{static_cast<char*>(m)};
+}
+
+void AddChunk(Pool& p, Chunk c, size_t size) {
   // Hand out the highest slots first so the vector pops them in address order.
   for (size_t i = kChunkStacks; i-- > 0;) {
-    char* slot = base + i * size;
+    char* slot = c.base + i * size;
     p.carve.push_back(Stack{slot + kCanaryBytes, slot + size, slot, false});
   }
 }
@@ -106,42 +114,59 @@ Stack StackAlloc() {
   san::IgnoreAccesses no_tsan;  // runtime-internal table (sanitizers.h)
   Pool& p = pool();
   const size_t size = StackSize();
-  {
-    LockGuard g(p.lock);
+  // System calls (mmap, mprotect, madvise) happen outside p.lock: they take
+  // the kernel's mm lock and can sleep, and an M waiting here for p.lock
+  // goes to its futex. (Populating under the lock made spawn-heavy runs
+  // convoy on it: 65k futex calls per 100k fresh stacks in bench parked.)
+  for (;;) {
+    p.lock.lock();
     if (!p.guarded.empty()) {
       Stack s = p.guarded.back();
       p.guarded.pop_back();
+      p.lock.unlock();
       return s;
     }
     if (p.guarded_count < p.guard_budget) {
-      ++p.guarded_count;  // reserve; mmap outside the lock
-    } else {
-      if (!p.unguarded.empty()) {
-        Stack s = p.unguarded.back();
-        p.unguarded.pop_back();
-        return s;
-      }
-      if (p.carve.empty()) MapChunk(p, size);
+      ++p.guarded_count;  // reserve; map outside the lock
+      p.lock.unlock();
+      break;
+    }
+    if (!p.unguarded.empty()) {
+      Stack s = p.unguarded.back();
+      p.unguarded.pop_back();
+      p.lock.unlock();
+      return s;
+    }
+    if (!p.carve.empty()) {
       Stack s = p.carve.back();
       p.carve.pop_back();
       p.mapped++;
+      p.lock.unlock();
       PopulateTop(s);
       return s;
     }
+    p.lock.unlock();
+    // Map a chunk unlocked, then offer its slots (another M may have done
+    // the same meanwhile: both chunks are used).
+    Chunk c = MapChunk(size);
+    p.lock.lock();
+    AddChunk(p, c, size);
+    p.lock.unlock();
   }
   Stack s = MapGuarded(size);
-  LockGuard g(p.lock);
-  if (!s) {
-    // Could not map a guarded stack (map limit reached by someone else):
-    // fall back to a canary stack.
+  if (s) {
+    LockGuard g(p.lock);
+    p.mapped++;
+    return s;
+  }
+  // Could not map a guarded stack (map limit reached by someone else): stop
+  // guarding and fall back to a canary stack.
+  {
+    LockGuard g(p.lock);
     --p.guarded_count;
     p.guard_budget = p.guarded_count;
-    if (p.carve.empty()) MapChunk(p, size);
-    s = p.carve.back();
-    p.carve.pop_back();
   }
-  p.mapped++;
-  return s;
+  return StackAlloc();
 }
 
 void StackFree(Stack s) {
