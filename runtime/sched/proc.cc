@@ -88,8 +88,31 @@ void RegisterG(G* g) {
                                          std::memory_order_relaxed));
 }
 
+// G records are never freed (dead ones go to free lists), so they come from
+// a bump allocator over mmap'ed slabs: malloc's per-thread arenas grow their
+// heaps with an mprotect per step, which made fresh Gs a system call each
+// in spawn-heavy runs (sysmalloc + mprotect: ~10% of sleepers_100k).
 G* AllocG() {
-  G* g = new G;
+  static Lock slab_lock;
+  static char* next = nullptr;
+  static char* end = nullptr;
+  constexpr size_t kSlabBytes = size_t{1} << 20;
+  constexpr size_t kStride = (sizeof(G) + alignof(G) - 1) / alignof(G) * alignof(G);
+  void* mem;
+  {
+    LockGuard l(slab_lock);
+    if (next == nullptr || static_cast<size_t>(end - next) < kStride) {
+      void* m = mmap(nullptr, kSlabBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
+      if (m == MAP_FAILED) Fatal("runtime: out of memory allocating goroutine records", false);
+      san::RegisterRootRegion(m, kSlabBytes);
+      next = static_cast<char*>(m);
+      end = next + kSlabBytes;
+    }
+    mem = next;
+    next += kStride;
+  }
+  G* g = new (mem) G;
   RegisterG(g);
   return g;
 }

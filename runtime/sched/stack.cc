@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +16,7 @@ namespace go::sched {
 namespace {
 
 constexpr size_t kChunkStacks = 64;
+constexpr int kGuardBatch = 16;  // guarded stacks mapped per mmap
 
 size_t ReadMaxMapCount() {
   size_t v = 65530;
@@ -39,6 +41,7 @@ struct Pool {
   Lock lock;
   RawVector<Stack> guarded;    // free guarded stacks (preferred)
   RawVector<Stack> unguarded;  // free canary stacks
+  RawVector<Stack> fresh_guarded;  // guarded, never used (mapped in batches)
   RawVector<Stack> carve;      // fresh unguarded slots from the current chunk
   size_t mapped = 0;
   size_t guarded_count = 0;
@@ -69,18 +72,27 @@ void PopulateTop(const Stack& s) {
   madvise(s.hi - kPageSize, kPageSize, MADV_POPULATE_WRITE);
 }
 
-Stack MapGuarded(size_t size) {
-  void* m = mmap(nullptr, size, PROT_READ | PROT_WRITE,
+// Maps n guarded stacks with one mmap and n mprotects (each guard page is a
+// VMA of its own either way, so batching costs no extra map entries; it saves
+// n-1 mmap calls, each of which takes the kernel's mm lock for writing).
+// Returns how many were produced into out[]; a stack whose guard could not
+// be set (the map limit reached meanwhile) comes back as a canary stack.
+int MapGuardedBatch(size_t size, int n, Stack* out, int* unguarded) {
+  *unguarded = 0;
+  void* m = mmap(nullptr, size * static_cast<size_t>(n), PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (m == MAP_FAILED) return Stack{};
-  if (mprotect(m, kPageSize, PROT_NONE) != 0) {
-    munmap(m, size);
-    return Stack{};
-  }
+  if (m == MAP_FAILED) return 0;
   char* base = static_cast<char*>(m);
-  Stack s{base + kPageSize, base + size, base, true};
-  PopulateTop(s);
-  return s;
+  for (int i = 0; i < n; i++) {
+    char* slot = base + static_cast<size_t>(i) * size;
+    if (*unguarded == 0 && mprotect(slot, kPageSize, PROT_NONE) == 0) {
+      out[i] = Stack{slot + kPageSize, slot + size, slot, true};
+    } else {
+      out[i] = Stack{slot + kCanaryBytes, slot + size, slot, false};
+      ++*unguarded;
+    }
+  }
+  return n;
 }
 
 // A fresh mapping of kChunkStacks canary stacks (one mmap, one VMA).
@@ -120,16 +132,39 @@ Stack StackAlloc() {
   // convoy on it: 65k futex calls per 100k fresh stacks in bench parked.)
   for (;;) {
     p.lock.lock();
-    if (!p.guarded.empty()) {
+    if (!p.guarded.empty()) {  // reused: its top page is resident already
       Stack s = p.guarded.back();
       p.guarded.pop_back();
       p.lock.unlock();
       return s;
     }
-    if (p.guarded_count < p.guard_budget) {
-      ++p.guarded_count;  // reserve; map outside the lock
+    if (!p.fresh_guarded.empty()) {
+      Stack s = p.fresh_guarded.back();
+      p.fresh_guarded.pop_back();
+      p.mapped++;
       p.lock.unlock();
-      break;
+      PopulateTop(s);
+      return s;
+    }
+    if (p.guarded_count < p.guard_budget) {
+      const int n = static_cast<int>(
+          std::min<size_t>(kGuardBatch, p.guard_budget - p.guarded_count));
+      p.guarded_count += static_cast<size_t>(n);  // reserve; map unlocked
+      p.lock.unlock();
+      Stack batch[kGuardBatch];
+      int unguarded = 0;
+      const int got = MapGuardedBatch(size, n, batch, &unguarded);
+      p.lock.lock();
+      if (got == 0 || unguarded > 0) {
+        // The map limit was reached (by us or by someone else): stop guarding.
+        p.guarded_count -= static_cast<size_t>(got == 0 ? n : unguarded);
+        p.guard_budget = p.guarded_count;
+      }
+      for (int k = got; k-- > 0;) {
+        (batch[k].guarded ? p.fresh_guarded : p.carve).push_back(batch[k]);
+      }
+      p.lock.unlock();
+      continue;  // take one of them
     }
     if (!p.unguarded.empty()) {
       Stack s = p.unguarded.back();
@@ -153,20 +188,6 @@ Stack StackAlloc() {
     AddChunk(p, c, size);
     p.lock.unlock();
   }
-  Stack s = MapGuarded(size);
-  if (s) {
-    LockGuard g(p.lock);
-    p.mapped++;
-    return s;
-  }
-  // Could not map a guarded stack (map limit reached by someone else): stop
-  // guarding and fall back to a canary stack.
-  {
-    LockGuard g(p.lock);
-    --p.guarded_count;
-    p.guard_budget = p.guarded_count;
-  }
-  return StackAlloc();
 }
 
 void StackFree(Stack s) {
