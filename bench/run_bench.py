@@ -56,6 +56,7 @@ CATALOG = [
     ("pool_8workers", [("pool_8workers", "ns/op")]),
     ("timer_create_stop", [("timer_create_stop", "ns/op")]),
     ("after_100k_1to10ms", [("after_100k_1to10ms", "ms")]),
+    ("gosched", [("gosched", "ns/op")]),
 ]
 
 # Targets (issue 9): runtime/Go at or below 1.0, except parked_mem: at most 4.5 KiB per parked

@@ -1,5 +1,6 @@
 // Package sync workloads: spawn_join, mutex_1workers, mutex_8workers, rwmutex_readmostly,
-// waitgroup_wait, once_8workers, pool_8workers. Twins: bench/go/workloads.go.
+// waitgroup_wait, once_8workers, pool_8workers, and the scheduler's gosched. Twins:
+// bench/go/workloads.go.
 //
 // Each function mirrors its Go twin statement for statement; change both together.
 #include <array>
@@ -17,6 +18,17 @@ namespace bench {
 namespace {
 
 #if BENCH_HAVE_SYNC
+
+// --- gosched ----------------------------------------------------------------------------------
+// One goroutine calls Gosched() 10,000,000 times: the yield round trip (into the scheduler and
+// back, nothing else runnable on its P). Issue 3 asks for it within 3x of a bare register swap.
+std::vector<Measurement> GoschedLoop(const Sizes& s) {
+  const int64_t n = s.N(10'000'000);
+  const auto start = Clock::now();
+  for (int64_t i = 0; i < n; i++) go::Gosched();
+  const auto d = Clock::now() - start;
+  return {{"gosched", NsPer(d, n), "ns/op"}};
+}
 
 // --- spawn_join --------------------------------------------------------------------------------
 // 1,000,000 goroutines that each call wg.Done(); the spawning goroutine waits for all.
@@ -184,12 +196,14 @@ void AddSyncWorkloads(std::vector<Workload>* out) {
        nullptr},
       {"pool_8workers", {"pool_8workers"}, Unavailable({{BENCH_HAVE_POOL, "runtime/sync (Pool)"}}),
        nullptr},
+      {"gosched", {"gosched"}, needs_sync, nullptr},
   };
 #if BENCH_HAVE_SYNC
   w[0].run = SpawnJoin;
   w[1].run = [](const Sizes& s) { return MutexWorkers(s, "mutex_1workers", 1, 10'000'000); };
   w[2].run = [](const Sizes& s) { return MutexWorkers(s, "mutex_8workers", 8, 4'000'000); };
   w[4].run = WaitgroupWait;
+  w[7].run = GoschedLoop;
 #endif
 #if BENCH_HAVE_RWMUTEX
   w[3].run = RwmutexReadMostly;

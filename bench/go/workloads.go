@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,6 +66,19 @@ var workloads = []workload{
 	{"pool_8workers", []string{"pool_8workers"}, pool8Workers},
 	{"timer_create_stop", []string{"timer_create_stop"}, timerCreateStop},
 	{"after_100k_1to10ms", []string{"after_100k_1to10ms"}, after100k},
+	{"gosched", []string{"gosched"}, gosched},
+}
+
+// --- gosched --------------------------------------------------------------------------------
+// One goroutine calls runtime.Gosched() 10,000,000 times.
+func gosched(s sizes) []result {
+	n := s.n(10_000_000)
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		runtime.Gosched()
+	}
+	d := time.Since(start)
+	return []result{{"gosched", nsPer(d, n), "ns/op"}}
 }
 
 func check(ok bool, format string, args ...any) {

@@ -98,6 +98,14 @@ G* AllocG() {
   static char* end = nullptr;
   constexpr size_t kSlabBytes = size_t{1} << 20;
   constexpr size_t kStride = (sizeof(G) + alignof(G) - 1) / alignof(G) * alignof(G);
+  if (san::TsanActive()) {
+    // TSan sees the slab's mmap as a write by whichever thread mapped it,
+    // and the uninstrumented carving below gives no order to the thread that
+    // later initialises a G there; malloc'ed Gs start with fresh shadow.
+    G* g = new G;
+    RegisterG(g);
+    return g;
+  }
   void* mem;
   {
     LockGuard l(slab_lock);
@@ -1053,10 +1061,21 @@ void Execute(M* m, G* g) {
   switch (why) {
     case SwitchReason::kPark:
       break;
-    case SwitchReason::kYield:
+    case SwitchReason::kYield: {
       g->status.store(GStatus::kRunnable, std::memory_order_relaxed);
-      RunqPut(m->p, g, false);
+      // Nothing else could run here (no local or global work, no timer, P
+      // not retiring): FindRunnable would pick g again, so skip the queue
+      // round trip. The yield still goes through g0, as Go's does.
+      Sched& s = sched();
+      if (RunqEmpty(p) && s.runq_size.load(std::memory_order_relaxed) == 0 &&
+          p->timers.NextWhen() == TimerHeap::kNever &&
+          p->id < s.gomaxprocs.load(std::memory_order_relaxed)) {
+        m->rerun = g;
+      } else {
+        RunqPut(p, g, false);
+      }
       break;
+    }
     case SwitchReason::kExit:
       FreeDeadG(g);
       break;
@@ -1068,8 +1087,13 @@ void Execute(M* m, G* g) {
 
 void ScheduleLoop(M* m) {
   for (;;) {
-    G* g = FindRunnable(m);
-    if (m->spinning) ResetSpinning(m);
+    G* g = m->rerun;
+    if (g) {
+      m->rerun = nullptr;
+    } else {
+      g = FindRunnable(m);
+      if (m->spinning) ResetSpinning(m);
+    }
     Execute(m, g);
   }
 }

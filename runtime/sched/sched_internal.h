@@ -87,6 +87,7 @@ struct M {
   P* nextp = nullptr;   // P handed over by startm
   P* oldp = nullptr;    // P held before a system call
   G* curg = nullptr;
+  G* rerun = nullptr;   // a yielder to resume at once: nothing else was runnable
   bool spinning = false;
   Note park;
   M* schedlink = nullptr;  // idle list
