@@ -752,6 +752,27 @@ void ResetSpinning(M* m) {
 
 }  // namespace
 
+// Called with s.lock held; releases it. Gives p to an idle M (or a new one).
+// The P is handed over in the same critical section that takes the M off the
+// idle list. An idle M may be the timed sleeper, whose Sleep can time out at
+// any moment: it then checks nextp under this lock, and must see either
+// "still idle, no P" or "removed, here is your P", never a half-done
+// hand-off (it would re-park or pick another P while we later write
+// nextp/spinning into a running M: a lost P and a leaked nmspinning).
+static void HandPToMLocked(P* p, bool spinning) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  Sched& s = sched();
+  M* m = MidleGet();
+  if (!m) {
+    s.lock.unlock();
+    NewM(p, spinning);
+    return;
+  }
+  m->spinning = spinning;
+  m->nextp = p;
+  s.lock.unlock();
+  m->park.Wakeup();
+}
+
 void StartM(P* p, bool spinning) {
   Sched& s = sched();
   s.lock.lock();
@@ -763,22 +784,7 @@ void StartM(P* p, bool spinning) {
       return;
     }
   }
-  M* m = MidleGet();
-  if (!m) {
-    s.lock.unlock();
-    NewM(p, spinning);
-    return;
-  }
-  // Hand over the P in the same critical section that takes m off the idle
-  // list. An idle M may be the timed sleeper, whose Sleep can time out at
-  // any moment: it then checks nextp under this lock, and must see either
-  // "still idle, no P" or "removed, here is your P", never a half-done
-  // hand-off (it would re-park or pick another P while we later write
-  // nextp/spinning into a running M: a lost P and a leaked nmspinning).
-  m->spinning = spinning;
-  m->nextp = p;
-  s.lock.unlock();
-  m->park.Wakeup();
+  HandPToMLocked(p, spinning);
 }
 
 void WakeP() {
@@ -803,16 +809,7 @@ void StartIdleLocked() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     s.lock.unlock();
     return;
   }
-  M* m = MidleGet();
-  if (!m) {
-    s.lock.unlock();
-    NewM(p, false);
-    return;
-  }
-  m->spinning = false;
-  m->nextp = p;
-  s.lock.unlock();
-  m->park.Wakeup();
+  HandPToMLocked(p, false);
 }
 
 void GlobRunqInject(G* g) {
