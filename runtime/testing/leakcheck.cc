@@ -21,12 +21,29 @@ absl::Duration DefaultLimit() {
 #endif
 }
 
+// This process's command line for a replay hint, without the flags the hint
+// sets itself (--gtest_filter names the one failing test; a --gtest_repeat
+// would rerun it needlessly), each argument shell-quoted when it needs it.
 std::string CommandLine() {
   std::ifstream in("/proc/self/cmdline", std::ios::binary);
   std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::string out;
-  for (char c : raw) out += c == '\0' ? ' ' : c;
-  while (!out.empty() && out.back() == ' ') out.pop_back();
+  size_t start = 0;
+  while (start < raw.size()) {
+    size_t end = raw.find('\0', start);
+    if (end == std::string::npos) end = raw.size();
+    const std::string arg = raw.substr(start, end - start);
+    start = end + 1;
+    if (arg.rfind("--gtest_filter=", 0) == 0 || arg.rfind("--gtest_repeat=", 0) == 0) continue;
+    if (!out.empty()) out += ' ';
+    if (!arg.empty() && arg.find_first_of(" \t'\"\\$`*?[]{}()<>|&;!#~") == std::string::npos) {
+      out += arg;
+    } else {
+      out += '\'';
+      for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      out += '\'';
+    }
+  }
   return out;
 }
 
