@@ -20,14 +20,11 @@
 #include "gtest/gtest.h"
 #include "runtime/chan/chan.h"
 #include "runtime/go.h"
+#include "runtime/testing/scale.h"
 
 namespace go::chan_testing {
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-inline constexpr int kScale = 10;
-#else
-inline constexpr int kScale = 1;
-#endif
+using ::go::testutil::kScale;  // runtime/testing/scale.h
 
 // Group: Go(fn) starts fn on a goroutine; Wait() blocks until every started
 // fn has returned. Wait may be called from a goroutine or a plain thread.
@@ -51,16 +48,7 @@ class Group {
   Chan<bool> done_ = MakeChan<bool>(64);
 };
 
-class ProcsScope {
- public:
-  explicit ProcsScope(int n) : old_(GOMAXPROCS(n)) {}
-  ~ProcsScope() { GOMAXPROCS(old_); }
-  ProcsScope(const ProcsScope&) = delete;
-  ProcsScope& operator=(const ProcsScope&) = delete;
-
- private:
-  int old_;
-};
+using ::go::testutil::ProcsScope;
 
 // Waits (bounded: 20 s) for the goroutine count to drop back to `before`.
 inline void ExpectNoLeakedGoroutines(int before) {

@@ -23,25 +23,13 @@
 #include "gtest/gtest.h"
 #include "runtime/context/context.h"
 #include "runtime/go.h"
+#include "runtime/testing/scale.h"
 
 namespace go::context_testing {
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-inline constexpr int kScale = 10;
-#else
-inline constexpr int kScale = 1;
-#endif
+using ::go::testutil::kScale;  // runtime/testing/scale.h
 
-class ProcsScope {
- public:
-  explicit ProcsScope(int n) : old_(GOMAXPROCS(n)) {}
-  ~ProcsScope() { GOMAXPROCS(old_); }
-  ProcsScope(const ProcsScope&) = delete;
-  ProcsScope& operator=(const ProcsScope&) = delete;
-
- private:
-  int old_;
-};
+using ::go::testutil::ProcsScope;
 
 // Pauses briefly: a goroutine sleeps on the runtime clock, a thread in the
 // kernel (both let the goroutines being waited for run).

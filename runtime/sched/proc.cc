@@ -812,6 +812,33 @@ void StartIdleLocked() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   HandPToMLocked(p, false);
 }
 
+namespace {
+int64_t EarliestTimer();
+}  // namespace
+
+// [S6] A timer due at `when` is now in some P's heap: wake the timed sleeper
+// if it sleeps past `when`, or, when every P is idle and nobody spins, start
+// an M that will (it becomes the timed sleeper in StopM). If some M holds a
+// P, that M computes the earliest timer when it next goes idle.
+void EnsureTimerWatcherFor(int64_t when) {
+  Sched& s = sched();
+  if (when == TimerHeap::kNever || when >= s.poll_until.load(std::memory_order_seq_cst)) return;
+  M* wake = nullptr;
+  s.lock.lock();
+  if (s.timed_sleeper) {
+    wake = s.timed_sleeper;
+  } else if (s.npidle.load() >= s.gomaxprocs.load() && s.nmspinning.load() == 0) {
+    if (P* ip = PidleGet()) {
+      HandPToMLocked(ip, false);  // unlocks
+      return;
+    }
+  }
+  s.lock.unlock();
+  if (wake) wake->park.Wakeup();
+}
+
+void EnsureTimerWatcher() { EnsureTimerWatcherFor(EarliestTimer()); }
+
 void GlobRunqInject(G* g) {
   Sched& s = sched();
   s.lock.lock();
@@ -821,15 +848,8 @@ void GlobRunqInject(G* g) {
 
 void HandoffP(P* p) {
   Sched& s = sched();
-  // Retired by GOMAXPROCS while in a system call.
-  if (p->id >= s.gomaxprocs.load(std::memory_order_acquire)) {
-    s.lock.lock();
-    while (G* g = RunqGet(p)) GlobRunqPut(g);
-    p->timers.MoveAllTo(&s.allp[0]->timers);
-    p->status.store(PStatus::kDead, std::memory_order_release);
-    StartIdleLocked();
-    return;
-  }
+  // (An M handed a P that GOMAXPROCS has just removed retires it itself, at
+  // the top of FindRunnable; only the idle-list path must check under s.lock.)
   if (!RunqEmpty(p) || s.runq_size.load(std::memory_order_relaxed) > 0) {
     StartM(p, false);
     return;
@@ -842,6 +862,17 @@ void HandoffP(P* p) {
     }
   }
   s.lock.lock();
+  if (p->id >= s.gomaxprocs.load(std::memory_order_relaxed)) {
+    // Retired by GOMAXPROCS while in a system call. Checked under s.lock,
+    // where SetMaxProcs changes the limit: an idle P beyond it would inflate
+    // npidle forever (and AddTimer would think some M still runs).
+    while (G* g = RunqGet(p)) GlobRunqPut(g);
+    p->timers.MoveAllTo(&s.allp[0]->timers);
+    p->status.store(PStatus::kDead, std::memory_order_release);
+    StartIdleLocked();
+    EnsureTimerWatcher();
+    return;
+  }
   PidlePut(p);
   s.lock.unlock();
   // A timer on this P may need an M to wait for it.
@@ -904,6 +935,7 @@ void RetireP(M* m) {
   p->stack_cache.clear();
   p->status.store(PStatus::kDead, std::memory_order_release);
   StartIdleLocked();  // what p had queued needs a P that is still in play
+  EnsureTimerWatcher();  // and its timers, now on P 0, an M that watches them
 }
 
 // Parks m on the idle list until startm hands it a P or (as the timed
@@ -914,18 +946,23 @@ void StopM(M* m) {
   s.poll_until.store(LLONG_MAX, std::memory_order_seq_cst);  // "computing": AddTimer wakes us
   int64_t until = EarliestTimer();
   bool timed = false;
+  M* rewake = nullptr;
   if (until != TimerHeap::kNever && (!s.timed_sleeper || s.timed_sleeper == m)) {
     s.timed_sleeper = m;
+    s.sleeper_until = until;
     timed = true;
     s.poll_until.store(until, std::memory_order_seq_cst);
   } else if (s.timed_sleeper) {
-    // Someone else watches the timers; restore their deadline.
-    s.poll_until.store(EarliestTimer(), std::memory_order_seq_cst);
+    // Someone else watches the timers: restore its deadline (what AddTimer
+    // compares against), and if a timer is due before it, wake it to look.
+    s.poll_until.store(s.sleeper_until, std::memory_order_seq_cst);
+    if (until < s.sleeper_until) rewake = s.timed_sleeper;
   }
   m->schedlink = s.midle;
   s.midle = m;
   s.nmidle++;
   s.lock.unlock();
+  if (rewake) rewake->park.Wakeup();
 
   int64_t wait = -1;
   if (timed) {
@@ -1009,6 +1046,13 @@ G* FindRunnable(M* m) {
       G* g = GlobRunqGet(p, 0);
       s.lock.unlock();
       if (g) return g;
+      continue;
+    }
+    if (p->id >= s.gomaxprocs.load(std::memory_order_relaxed)) {
+      // GOMAXPROCS shrank since the check at the top: retire p there rather
+      // than put a P beyond the limit on the idle list (SetMaxProcs, which
+      // changes the limit under s.lock, has already swept that list).
+      s.lock.unlock();
       continue;
     }
     ReleaseP(m);
@@ -1276,7 +1320,8 @@ int SetMaxProcs(int n) {
     for (int i = old; i < n; i++) WakeP();
   } else if (n < old) {
     s.lock.lock();
-    StartIdleLocked();  // runnable Gs of the Ps that died went global
+    StartIdleLocked();     // runnable Gs of the Ps that died went global
+    EnsureTimerWatcher();  // their timers went to P 0
   }
   return old;
 }
@@ -1371,30 +1416,7 @@ void AddTimer(Timer* t) {
   M* m = LoadM();
   P* p = (m && m->p) ? m->p : s.allp[RandN(static_cast<uint32_t>(s.gomaxprocs.load()))];
   p->timers.Add(t);
-  // [S6] wake the timed sleeper if this timer is earlier than its deadline,
-  // or make sure some M exists to wait for it when all Ps are idle.
-  if (t->when < s.poll_until.load(std::memory_order_seq_cst)) {
-    M* wake = nullptr;
-    {
-      LockGuard l(s.lock);
-      if (s.timed_sleeper) {
-        wake = s.timed_sleeper;
-      } else if (s.npidle.load() == s.gomaxprocs.load() && s.nmspinning.load() == 0) {
-        // Nobody is running: start an M that will sleep until the timer.
-        if (P* ip = PidleGet()) {
-          wake = MidleGet();
-          if (wake) {
-            wake->nextp = ip;
-          } else {
-            s.lock.unlock();
-            NewM(ip, false);
-            s.lock.lock();
-          }
-        }
-      }
-    }
-    if (wake) wake->park.Wakeup();
-  }
+  EnsureTimerWatcherFor(t->when);
 }
 
 bool DelTimer(Timer* t) {

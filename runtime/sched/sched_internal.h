@@ -116,6 +116,7 @@ struct Sched {
 
   // [S6] timed sleeper.
   M* timed_sleeper = nullptr;
+  int64_t sleeper_until = LLONG_MAX;  // its deadline [guarded by lock]
   std::atomic<int64_t> poll_until{LLONG_MAX};
 
   std::atomic<int64_t> goid_gen{0};

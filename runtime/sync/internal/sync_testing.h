@@ -23,30 +23,18 @@
 
 #include "gtest/gtest.h"
 #include "runtime/goroutine.h"
+#include "runtime/testing/scale.h"
 #include "runtime/sched/g.h"
 #include "runtime/sched/sanitizers.h"
 #include "runtime/sched/sched.h"
 
 namespace go::sync::testing {
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-inline constexpr int kScale = 10;
-#else
-inline constexpr int kScale = 1;
-#endif
+using ::go::testutil::kScale;  // runtime/testing/scale.h
 
 inline constexpr int kProcs[] = {1, 2, 3, 4, 8};
 
-class ProcsGuard {
- public:
-  explicit ProcsGuard(int n) : old_(GOMAXPROCS(n)) {}
-  ~ProcsGuard() { GOMAXPROCS(old_); }
-  ProcsGuard(const ProcsGuard&) = delete;
-  ProcsGuard& operator=(const ProcsGuard&) = delete;
-
- private:
-  int old_;
-};
+using ProcsGuard = ::go::testutil::ProcsScope;
 
 // WaitUntil polls pred every 100us until it holds or `seconds` have passed;
 // returns its last value.
