@@ -846,6 +846,34 @@ void GlobRunqInject(G* g) {
   StartIdleLocked();
 }
 
+// Retires a P that GOMAXPROCS removed and that no M holds (Go's p.destroy):
+// its runnable Gs go to the global queue, its timers to P 0, its free Gs to
+// the global free list, its cached stacks back to the pool. Called with
+// s.lock held; follow with DestroyedPsDoneLocked once every such P is done.
+static void DestroyPLocked(P* p) {
+  Sched& s = sched();
+  while (G* g = RunqGet(p)) GlobRunqPut(g);
+  p->timers.MoveAllTo(&s.allp[0]->timers);
+  while (p->gfree) {
+    G* g = p->gfree;
+    p->gfree = g->schedlink;
+    g->schedlink = s.gfree;
+    s.gfree = g;
+    s.ngfree++;
+  }
+  p->ngfree = 0;
+  for (Stack st : p->stack_cache) StackFree(st);
+  p->stack_cache.clear();
+  p->status.store(PStatus::kDead, std::memory_order_release);
+}
+
+// Releases s.lock after DestroyPLocked: the Gs that went global get a P that
+// is still in play [S7], the timers that went to P 0 an M that watches them.
+static void DestroyedPsDoneLocked() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  StartIdleLocked();
+  EnsureTimerWatcher();
+}
+
 void HandoffP(P* p) {
   Sched& s = sched();
   // (An M handed a P that GOMAXPROCS has just removed retires it itself, at
@@ -866,11 +894,8 @@ void HandoffP(P* p) {
     // Retired by GOMAXPROCS while in a system call. Checked under s.lock,
     // where SetMaxProcs changes the limit: an idle P beyond it would inflate
     // npidle forever (and AddTimer would think some M still runs).
-    while (G* g = RunqGet(p)) GlobRunqPut(g);
-    p->timers.MoveAllTo(&s.allp[0]->timers);
-    p->status.store(PStatus::kDead, std::memory_order_release);
-    StartIdleLocked();
-    EnsureTimerWatcher();
+    DestroyPLocked(p);
+    DestroyedPsDoneLocked();
     return;
   }
   PidlePut(p);
@@ -921,21 +946,8 @@ void RetireP(M* m) {
   Sched& s = sched();
   P* p = ReleaseP(m);
   s.lock.lock();
-  while (G* g = RunqGet(p)) GlobRunqPut(g);
-  p->timers.MoveAllTo(&s.allp[0]->timers);
-  while (p->gfree) {
-    G* g = p->gfree;
-    p->gfree = g->schedlink;
-    g->schedlink = s.gfree;
-    s.gfree = g;
-    s.ngfree++;
-  }
-  p->ngfree = 0;
-  for (Stack st : p->stack_cache) StackFree(st);
-  p->stack_cache.clear();
-  p->status.store(PStatus::kDead, std::memory_order_release);
-  StartIdleLocked();  // what p had queued needs a P that is still in play
-  EnsureTimerWatcher();  // and its timers, now on P 0, an M that watches them
+  DestroyPLocked(p);
+  DestroyedPsDoneLocked();
 }
 
 // Parks m on the idle list until startm hands it a P or (as the timed
@@ -1307,9 +1319,7 @@ int SetMaxProcs(int n) {
           *pp = p->link;
           p->link = nullptr;
           s.npidle.fetch_sub(1, std::memory_order_relaxed);
-          while (G* g = RunqGet(p)) GlobRunqPut(g);
-          p->timers.MoveAllTo(&s.allp[0]->timers);
-          p->status.store(PStatus::kDead, std::memory_order_release);
+          DestroyPLocked(p);
         } else {
           pp = &p->link;
         }
@@ -1320,8 +1330,7 @@ int SetMaxProcs(int n) {
     for (int i = old; i < n; i++) WakeP();
   } else if (n < old) {
     s.lock.lock();
-    StartIdleLocked();     // runnable Gs of the Ps that died went global
-    EnsureTimerWatcher();  // their timers went to P 0
+    DestroyedPsDoneLocked();
   }
   return old;
 }
