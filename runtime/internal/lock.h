@@ -77,16 +77,7 @@ class ABSL_LOCKABLE Lock {
   std::atomic<uint32_t> state_{0};
 };
 
-class ABSL_SCOPED_LOCKABLE LockGuard {
- public:
-  explicit LockGuard(Lock& l) ABSL_EXCLUSIVE_LOCK_FUNCTION(l) : l_(l) { l_.lock(); }
-  ~LockGuard() ABSL_UNLOCK_FUNCTION() { l_.unlock(); }
-  LockGuard(const LockGuard&) = delete;
-  LockGuard& operator=(const LockGuard&) = delete;
-
- private:
-  Lock& l_;
-};
+using LockGuard = sched::LockGuard<Lock>;
 
 }  // namespace go::internal
 

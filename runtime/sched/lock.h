@@ -59,15 +59,19 @@ class ABSL_LOCKABLE Lock {
   std::atomic<uint32_t> state_{0};
 };
 
+// Scoped hold of a Lock, or of any lock with lock()/unlock() (the runtime
+// packages' instrumented lock, runtime/internal/lock.h, uses it too):
+// `LockGuard g(mu);` deduces the type.
+template <typename L>
 class ABSL_SCOPED_LOCKABLE LockGuard {
  public:
-  explicit LockGuard(Lock& l) ABSL_EXCLUSIVE_LOCK_FUNCTION(l) : l_(l) { l_.lock(); }
+  explicit LockGuard(L& l) ABSL_EXCLUSIVE_LOCK_FUNCTION(l) : l_(l) { l_.lock(); }
   ~LockGuard() ABSL_UNLOCK_FUNCTION() { l_.unlock(); }
   LockGuard(const LockGuard&) = delete;
   LockGuard& operator=(const LockGuard&) = delete;
 
  private:
-  Lock& l_;
+  L& l_;
 };
 
 // One sleeper, one waker; Wakeup before Sleep makes Sleep return at once.
