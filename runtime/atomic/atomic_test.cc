@@ -10,15 +10,12 @@
 
 #include "gtest/gtest.h"
 #include "runtime/goroutine.h"
+#include "runtime/testing/scale.h"
 
 namespace go::atomic {
 namespace {
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr int kScale = 10;
-#else
-constexpr int kScale = 1;
-#endif
+using ::go::testutil::kScale;  // runtime/testing/scale.h
 
 // Runs fn(i) on n goroutines and waits (spinning politely) for all of them.
 template <typename F>

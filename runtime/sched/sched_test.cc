@@ -11,6 +11,7 @@
 #include "runtime/goroutine.h"
 #include "runtime/time/sleep.h"
 #include "runtime/sched/sched_internal.h"
+#include "runtime/testing/scale.h"
 
 namespace go {
 namespace {
@@ -45,11 +46,7 @@ TEST(SchedTest, RunsGoroutine) {
   EXPECT_EQ(done.load(), 1);
 }
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr int kScale = 10;
-#else
-constexpr int kScale = 1;
-#endif
+using ::go::testutil::kScale;  // runtime/testing/scale.h
 
 TEST(SchedTest, SpawnJoinMany) {
   constexpr int kN = 200000 / kScale;
@@ -274,11 +271,7 @@ TEST(SchedTest, GomaxprocsChangesWhileGoroutinesRun) {
 // waited forever with runnable goroutines and every M asleep.
 TEST(SchedTest, WorkFromPlainThreadsIsNeverStranded) {
   const int old = GOMAXPROCS(0);
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-  constexpr int kRounds = 150;  // a fresh goroutine costs ~100x more under sanitizers
-#else
-  constexpr int kRounds = 1500;
-#endif
+  constexpr int kRounds = 1500 / kScale;  // 150 under sanitizers
   for (int round = 0; round < kRounds; round++) {
     if (round % 50 == 0) GOMAXPROCS(1 << (round / 50 % 3));  // 1, 2, 4, ...
     constexpr int kG = 3;

@@ -75,13 +75,14 @@ void PopulateTop(const Stack& s) {
 // Maps n guarded stacks with one mmap and n mprotects (each guard page is a
 // VMA of its own either way, so batching costs no extra map entries; it saves
 // n-1 mmap calls, each of which takes the kernel's mm lock for writing).
-// Returns how many were produced into out[]; a stack whose guard could not
-// be set (the map limit reached meanwhile) comes back as a canary stack.
-int MapGuardedBatch(size_t size, int n, Stack* out, int* unguarded) {
+// False if the mmap failed. A stack whose guard could not be set (the map
+// limit reached meanwhile) comes back as a canary stack, counted in
+// *unguarded.
+bool MapGuardedBatch(size_t size, int n, Stack* out, int* unguarded) {
   *unguarded = 0;
   void* m = mmap(nullptr, size * static_cast<size_t>(n), PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (m == MAP_FAILED) return 0;
+  if (m == MAP_FAILED) return false;
   char* base = static_cast<char*>(m);
   for (int i = 0; i < n; i++) {
     char* slot = base + static_cast<size_t>(i) * size;
@@ -92,25 +93,21 @@ int MapGuardedBatch(size_t size, int n, Stack* out, int* unguarded) {
       ++*unguarded;
     }
   }
-  return n;
+  return true;
 }
 
 // A fresh mapping of kChunkStacks canary stacks (one mmap, one VMA).
-struct Chunk {
-  char* base;
-};
-
-Chunk MapChunk(size_t size) {
+char* MapChunk(size_t size) {
   void* m = mmap(nullptr, size * kChunkStacks, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (m == MAP_FAILED) OutOfMemory(size * kChunkStacks);
-  return Chunk{static_cast<char*>(m)};
+  return static_cast<char*>(m);
 }
 
-void AddChunk(Pool& p, Chunk c, size_t size) {
+void AddChunk(Pool& p, char* base, size_t size) {
   // Hand out the highest slots first so the vector pops them in address order.
   for (size_t i = kChunkStacks; i-- > 0;) {
-    char* slot = c.base + i * size;
+    char* slot = base + i * size;
     p.carve.push_back(Stack{slot + kCanaryBytes, slot + size, slot, false});
   }
 }
@@ -153,14 +150,14 @@ Stack StackAlloc() {
       p.lock.unlock();
       Stack batch[kGuardBatch];
       int unguarded = 0;
-      const int got = MapGuardedBatch(size, n, batch, &unguarded);
+      const bool mapped = MapGuardedBatch(size, n, batch, &unguarded);
       p.lock.lock();
-      if (got == 0 || unguarded > 0) {
+      if (!mapped || unguarded > 0) {
         // The map limit was reached (by us or by someone else): stop guarding.
-        p.guarded_count -= static_cast<size_t>(got == 0 ? n : unguarded);
+        p.guarded_count -= static_cast<size_t>(mapped ? unguarded : n);
         p.guard_budget = p.guarded_count;
       }
-      for (int k = got; k-- > 0;) {
+      for (int k = mapped ? n : 0; k-- > 0;) {
         (batch[k].guarded ? p.fresh_guarded : p.carve).push_back(batch[k]);
       }
       p.lock.unlock();
@@ -183,9 +180,9 @@ Stack StackAlloc() {
     p.lock.unlock();
     // Map a chunk unlocked, then offer its slots (another M may have done
     // the same meanwhile: both chunks are used).
-    Chunk c = MapChunk(size);
+    char* chunk = MapChunk(size);
     p.lock.lock();
-    AddChunk(p, c, size);
+    AddChunk(p, chunk, size);
     p.lock.unlock();
   }
 }
