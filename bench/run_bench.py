@@ -22,6 +22,8 @@ workload that is available ran and passed its own check, 1 otherwise, 2 on bad u
 call); without it both use their default (the number of hardware threads). --quick divides the
 sizes by about 100: a smoke run whose numbers are not comparable with the record.
 Environment: BENCH_BAZEL_OUTPUT_BASE (or --output-base) gives Bazel an output base of its own.
+--cpp-bin PATH / --go-bin PATH run binaries built elsewhere instead of building (a machine with
+neither Bazel nor Go: see "Recording on another machine" in docs/PERFORMANCE.md).
 Definitions of the workloads and the targets: docs/PERFORMANCE.md.
 """
 
@@ -155,6 +157,13 @@ def build_go():
     return out, version
 
 
+def go_binary_version(binary):
+    """The toolchain a prebuilt Go binary was built with (`go version FILE` without Go: the
+    runtime.Version string is stored in the binary's build info, which bench_go prints)."""
+    r = subprocess.run([binary, "-version"], capture_output=True, text=True)
+    return r.stdout.strip() if r.returncode == 0 else "go (prebuilt, version unknown)"
+
+
 # --- running ------------------------------------------------------------------------------------
 def list_side(binary, flag):
     r = subprocess.run([binary, flag], capture_output=True, text=True)
@@ -264,7 +273,14 @@ def main():
     ap.add_argument("--list", action="store_true", help="list the workloads and exit")
     ap.add_argument("--output-base", default=os.environ.get("BENCH_BAZEL_OUTPUT_BASE", ""),
                     help="Bazel --output_base for the optimized build")
+    ap.add_argument("--cpp-bin", default="",
+                    help="a prebuilt bench_cpp (bazel build -c opt //bench:bench_cpp): no build")
+    ap.add_argument("--go-bin", default="",
+                    help="a prebuilt bench/go binary (built with CGO_ENABLED=0): no Go needed")
     args = ap.parse_args()
+    for flag, path in (("--cpp-bin", args.cpp_bin), ("--go-bin", args.go_bin)):
+        if path and not os.access(path, os.X_OK):
+            die(f"{flag} {path}: not an executable file", 2)
     if args.reps < 1:
         die("--reps must be at least 1", 2)
     if args.procs < 0:
@@ -286,11 +302,15 @@ def main():
             if keep:
                 selected.append((workload, keep))
 
-    cpp_bin = build_cpp(args.output_base)
+    cpp_bin = os.path.abspath(args.cpp_bin) if args.cpp_bin else build_cpp(args.output_base)
     cpp_list = list_side(cpp_bin, "--list")
     go_bin, go_version = (None, "")
     if not args.no_go:
-        go_bin, go_version = build_go()
+        if args.go_bin:
+            go_bin = os.path.abspath(args.go_bin)
+            go_version = go_binary_version(go_bin)
+        else:
+            go_bin, go_version = build_go()
         go_list = list_side(go_bin, "-list")
         for workload, _ in CATALOG:
             if workload not in go_list:

@@ -3,6 +3,7 @@
 //
 //	bench_go -list                      the workloads and the measurements each one reports
 //	bench_go -run NAME [-procs N] [-quick]
+//	bench_go -version                   the toolchain it was built with (for prebuilt binaries)
 //
 // bench/run_bench.py (`./course bench`) builds and drives it; it is not meant to be run by hand,
 // but it can be. Each twin does the same work as its C++ workload, in the same order, timed the
@@ -23,7 +24,12 @@ func main() {
 	run := flag.String("run", "", "workload to run")
 	procs := flag.Int("procs", 0, "GOMAXPROCS (0: leave the default)")
 	quick := flag.Bool("quick", false, "sizes divided by about 100 (a smoke run; numbers not comparable)")
+	version := flag.Bool("version", false, "print the Go toolchain this binary was built with")
 	flag.Parse()
+	if *version {
+		fmt.Printf("go version %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return
+	}
 	if *procs > 0 {
 		runtime.GOMAXPROCS(*procs)
 	}

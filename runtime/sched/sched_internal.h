@@ -59,10 +59,11 @@ struct alignas(64) P {
   alignas(64) std::atomic<uint32_t> runq_head{0};
   alignas(64) std::atomic<uint32_t> runq_tail{0};
   std::atomic<G*> runq[kRunqSize];
-  std::atomic<G*> runnext{nullptr};
+  // Thieves CAS runnext: a line of its own, away from the owner's fields.
+  alignas(64) std::atomic<G*> runnext{nullptr};
 
   // Free Gs and stacks, owner-only [S1].
-  G* gfree = nullptr;
+  alignas(64) G* gfree = nullptr;
   int ngfree = 0;
   RawVector<Stack> stack_cache;
 
@@ -94,35 +95,44 @@ struct M {
   uint64_t rand_state = 0;
 };
 
+// Layout: fields that different Ms write often get cache lines of their own
+// (at 16 Ps, WakeP's loads of npidle/nmspinning missed on every spawn while
+// they shared a line with lock and the free list).
 struct Sched {
-  Lock lock;
+  alignas(64) Lock lock;
   // Global run queue [guarded by lock].
   G* runq_head = nullptr;
   G* runq_tail = nullptr;
-  std::atomic<int32_t> runq_size{0};
   // Idle Ms and Ps [guarded by lock].
   M* midle = nullptr;
   int nmidle = 0;
   int mcount = 0;
   P* pidle = nullptr;
-  std::atomic<int32_t> npidle{0};
-  std::atomic<int32_t> nmspinning{0};
-  // Free Gs without a P (and overflow from Ps) [guarded by lock].
+  // [S6] the timed sleeper [guarded by lock].
+  M* timed_sleeper = nullptr;
+  int64_t sleeper_until = LLONG_MAX;  // its deadline
+
+  alignas(64) std::atomic<int32_t> runq_size{0};
+  alignas(64) std::atomic<int32_t> npidle{0};
+  alignas(64) std::atomic<int32_t> nmspinning{0};
+  alignas(64) std::atomic<int64_t> poll_until{LLONG_MAX};  // [S6]
+
+  // Free Gs without a P (and overflow from Ps), under a lock of their own
+  // as in Go (sched.gFree.lock): exits and spawns on different Ps move
+  // batches through here, and must not queue behind the scheduler's lock.
+  alignas(64) Lock gfree_lock;
   G* gfree = nullptr;
   int ngfree = 0;
+  std::atomic<int> ngfree_hint{0};  // ngfree, readable without the lock
 
-  std::atomic<int32_t> gomaxprocs{0};
+  // Read-mostly.
+  alignas(64) std::atomic<int32_t> gomaxprocs{0};
   P* allp[kMaxProcs] = {};
 
-  // [S6] timed sleeper.
-  M* timed_sleeper = nullptr;
-  int64_t sleeper_until = LLONG_MAX;  // its deadline [guarded by lock]
-  std::atomic<int64_t> poll_until{LLONG_MAX};
-
-  std::atomic<int64_t> goid_gen{0};
+  alignas(64) std::atomic<int64_t> goid_gen{0};
   std::atomic<int64_t> gstarted_nop{0};  // started/exited with no P
   std::atomic<int64_t> gexited_nop{0};
-  std::atomic<G*> allg{nullptr};         // push-only registry of Gs
+  alignas(64) std::atomic<G*> allg{nullptr};  // push-only registry of Gs
 
   // Periodic tasks run by sysmon.
   Lock periodic_lock;
