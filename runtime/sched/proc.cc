@@ -833,7 +833,20 @@ int64_t EarliestTimer();
 // P, that M computes the earliest timer when it next goes idle.
 void EnsureTimerWatcherFor(int64_t when) {
   Sched& s = sched();
-  if (when == TimerHeap::kNever || when >= s.poll_until.load(std::memory_order_seq_cst)) return;
+  if (when == TimerHeap::kNever) return;
+  // Dekker with StopM, which publishes poll_until = LLONG_MAX ("computing")
+  // and then reads every heap: our heap add must be ordered before this load.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  const int64_t until = s.poll_until.load(std::memory_order_seq_cst);
+  if (when >= until) return;
+  // No timed sleeper (or one still computing, which will see the timer) and
+  // some P is held: its M computes the earliest timer when it next idles.
+  // The locked path below would conclude the same; skipping it keeps s.lock
+  // out of every NewTimer (timer_create_stop at 16 Ps queued on it).
+  if (until == LLONG_MAX &&
+      s.npidle.load(std::memory_order_seq_cst) < s.gomaxprocs.load(std::memory_order_acquire)) {
+    return;
+  }
   M* wake = nullptr;
   s.lock.lock();
   if (s.timed_sleeper) {
