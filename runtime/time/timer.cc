@@ -33,6 +33,8 @@
 //        the current seq_ (Stop/Reset drain it when they bump seq_).
 #include "runtime/time/timer.h"
 
+#include <sched.h>
+
 #include <atomic>
 #include <cstdint>
 
@@ -60,10 +62,12 @@ class PendingCount {
 
  private:
   static constexpr int kSlots = 32;
+  // The CPU we run on (glibc reads it from rseq: no system call). Not a
+  // thread_local: goroutines are fibers, and TSan sees a fiber reading its
+  // thread's TLS as a race with that thread's TLS set-up.
   static int Slot() {
-    static std::atomic<int> next{0};
-    thread_local const int slot = next.fetch_add(1, std::memory_order_relaxed) % kSlots;
-    return slot;
+    const int cpu = sched_getcpu();
+    return cpu < 0 ? 0 : cpu % kSlots;
   }
   struct alignas(64) Padded {
     std::atomic<int64_t> v{0};
