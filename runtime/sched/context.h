@@ -37,6 +37,17 @@ inline void* MakeContext(void* top, FiberEntry entry, void* arg) {
   // (extended precision, exceptions masked): the defaults a new thread gets.
   *--sp = uint64_t{0x1F80} | (uint64_t{0x037F} << 32);
   return sp;
+#elif defined(__aarch64__)
+  // The frame go_ctx_switch restores (context_aarch64.S): x19-x28, x29, x30,
+  // d8-d15, FPCR, padding; 176 bytes below a 16-byte-aligned top.
+  constexpr int kFrameWords = 22;
+  auto* sp = reinterpret_cast<uint64_t*>(reinterpret_cast<uintptr_t>(top) & ~uintptr_t{15});
+  sp -= kFrameWords;
+  for (int i = 0; i < kFrameWords; i++) sp[i] = 0;   // FPCR 0: round to nearest, no traps
+  sp[0] = reinterpret_cast<uint64_t>(arg);            // x19
+  sp[1] = reinterpret_cast<uint64_t>(entry);          // x20
+  sp[11] = reinterpret_cast<uint64_t>(&go_ctx_trampoline);  // x30: where `ret` goes
+  return sp;
 #else
 #error "go::sched: no context switch for this architecture yet"
 #endif

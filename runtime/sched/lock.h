@@ -26,6 +26,8 @@ void FutexWake(std::atomic<uint32_t>* addr, int count);
 inline void CpuRelax() {
 #if defined(__x86_64__)
   __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
 #endif
 }
 
