@@ -721,10 +721,7 @@ void MMain(M* m) {
   InitSignalStackForThread();
   InitSchedContextHere(&m->g0);
   m->rand_state = reinterpret_cast<uintptr_t>(m) ^ static_cast<uint64_t>(MonoNow());
-  if (m->nextp) {
-    AcquireP(m, m->nextp);
-    m->nextp = nullptr;
-  }
+  if (P* p = m->nextp.exchange(nullptr, std::memory_order_acquire)) AcquireP(m, p);
   ScheduleLoop(m);
 }
 
@@ -735,8 +732,8 @@ void NewM(P* p, bool spinning) {
     LockGuard l(s.lock);
     m->id = s.mcount++;
   }
-  m->nextp = p;
   m->spinning = spinning;
+  m->nextp.store(p, std::memory_order_relaxed);  // pthread_create publishes both
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -779,7 +776,7 @@ static void HandPToMLocked(P* p, bool spinning) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     return;
   }
   m->spinning = spinning;
-  m->nextp = p;
+  m->nextp.store(p, std::memory_order_release);  // publishes spinning too
   s.lock.unlock();
   m->park.Wakeup();
 }
@@ -1007,17 +1004,28 @@ void StopM(M* m) {
   }
   m->park.Sleep(wait);
 
+  if (!timed) {
+    // An untimed sleeper is woken by HandPToMLocked, which took it off the
+    // idle list and published nextp (release) before the Wakeup: no need
+    // for s.lock (Go's stopm takes none either). A leftover Wakeup from an
+    // earlier timed sleep, or a timer rewake meant for the M we were then,
+    // finds nextp empty and goes the locked way below. At 16 Ps, this lock
+    // after every wake-up made Ms cycling between idle and spinning queue
+    // on s.lock behind the goroutine that was readying work.
+    if (P* p = m->nextp.exchange(nullptr, std::memory_order_acquire)) {
+      AcquireP(m, p);
+      return;
+    }
+  }
   s.lock.lock();
   if (s.timed_sleeper == m) {
     s.timed_sleeper = nullptr;
     s.poll_until.store(LLONG_MAX, std::memory_order_seq_cst);
   }
-  if (m->nextp) {
+  if (P* p = m->nextp.exchange(nullptr, std::memory_order_acquire)) {
     // StartM removed us from the idle list and handed us a P (both under
     // s.lock). If our timed Sleep ran out first, its Wakeup is still to come:
     // a later Sleep returns at once, finds no nextp and parks again.
-    P* p = m->nextp;
-    m->nextp = nullptr;
     s.lock.unlock();
     AcquireP(m, p);
     return;

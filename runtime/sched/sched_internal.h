@@ -85,7 +85,7 @@ struct M {
   int id = 0;
   SchedContext g0;
   P* p = nullptr;
-  P* nextp = nullptr;   // P handed over by startm
+  std::atomic<P*> nextp{nullptr};  // P handed over by startm (release/acquire)
   P* oldp = nullptr;    // P held before a system call
   G* curg = nullptr;
   G* rerun = nullptr;   // a yielder to resume at once: nothing else was runnable
