@@ -69,22 +69,9 @@ class LeakCheck {
 };
 
 // Runs body() at GOMAXPROCS 1, 2, 4; at each, first on the calling thread,
-// then inside a goroutine (joined before the next run).
+// then inside a goroutine (joined through a channel before the next run).
 inline void RunEverywhere(const std::function<void()>& body) {
-  LeakCheck leaks;
-  for (int procs : {1, 2, 4}) {
-    ProcsScope scope(procs);
-    {
-      SCOPED_TRACE("GOMAXPROCS=" + std::to_string(procs) + " on the test thread");
-      body();
-    }
-    {
-      SCOPED_TRACE("GOMAXPROCS=" + std::to_string(procs) + " in a goroutine");
-      Group g;
-      g.Go([&body] { body(); });
-      g.Wait();
-    }
-  }
+  testutil::RunEverywhereWith<Group, LeakCheck>(body);
 }
 
 // Polls cond (bounded: 20 s) and reports whether it became true. For "wait

@@ -102,22 +102,9 @@ class Joiner {
 };
 
 // Runs body() at GOMAXPROCS 1, 2, 4; at each, first on the calling thread,
-// then inside a goroutine; checks for leaks at the end.
+// then inside a goroutine; checks for goroutine and timer leaks at the end.
 inline void RunEverywhere(const std::function<void()>& body) {
-  LeakCheck leaks;
-  for (int procs : {1, 2, 4}) {
-    ProcsScope scope(procs);
-    {
-      SCOPED_TRACE("GOMAXPROCS=" + std::to_string(procs) + " on the test thread");
-      body();
-    }
-    {
-      SCOPED_TRACE("GOMAXPROCS=" + std::to_string(procs) + " in a goroutine");
-      Joiner j;
-      j.Go([&body] { body(); });
-      j.Wait();
-    }
-  }
+  testutil::RunEverywhereWith<Joiner, LeakCheck>(body);
 }
 
 }  // namespace go::context_testing
