@@ -33,12 +33,12 @@
 //        the current seq_ (Stop/Reset drain it when they bump seq_).
 #include "runtime/time/timer.h"
 
-#include <sched.h>
 
 #include <atomic>
 #include <cstdint>
 
 #include "runtime/chan/chan_core.h"
+#include "runtime/internal/striped_counter.h"
 #include "runtime/panic.h"
 #include "runtime/sched/sched.h"
 
@@ -49,32 +49,8 @@ using chan_internal::ChanCore;
 using chan_internal::ChanRef;
 
 // Armed-or-undelivered timer channels (PendingTimers, for leak checks).
-// Every Timer arms and disarms it, so it is striped by thread: one shared
-// counter was a contended line on every NewTimer/Stop at 16 Ps.
-class PendingCount {
- public:
-  void Add(int64_t d) { slots_[Slot()].v.fetch_add(d, std::memory_order_relaxed); }
-  int64_t Sum() const {
-    int64_t n = 0;
-    for (const auto& s : slots_) n += s.v.load(std::memory_order_relaxed);
-    return n;
-  }
-
- private:
-  static constexpr int kSlots = 32;
-  // The CPU we run on (glibc reads it from rseq: no system call). Not a
-  // thread_local: goroutines are fibers, and TSan sees a fiber reading its
-  // thread's TLS as a race with that thread's TLS set-up.
-  static int Slot() {
-    const int cpu = sched_getcpu();
-    return cpu < 0 ? 0 : cpu % kSlots;
-  }
-  struct alignas(64) Padded {
-    std::atomic<int64_t> v{0};
-  };
-  Padded slots_[kSlots];
-};
-PendingCount g_pending;
+// Every Timer arms and disarms it, so it is striped by CPU.
+internal::StripedCounter g_pending;
 
 int64_t ToNanos(absl::Duration d) {
   if (d <= absl::ZeroDuration()) return 0;

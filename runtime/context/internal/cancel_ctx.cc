@@ -48,15 +48,19 @@
 
 #include "runtime/chan/select.h"
 #include "runtime/goroutine.h"
+#include "runtime/internal/striped_counter.h"
 #include "runtime/sched/g.h"
 #include "runtime/time/sleep.h"
 
 namespace go::context::internal {
 namespace {
 
-std::atomic<int64_t> g_armed_timers{0};
+// Leak-check counts. The first two change on every WithCancel/WithTimeout
+// and its end, from every P: striped, so that they are not a shared cache
+// line on every call.
+::go::internal::StripedCounter g_armed_timers;
+::go::internal::StripedCounter g_live_cancel_ctx;
 std::atomic<int64_t> g_propagation_goroutines{0};
-std::atomic<int64_t> g_live_cancel_ctx{0};
 
 // Starts fn on a new goroutine that belongs to `bubble` (null: none),
 // whoever the caller is: go::Go with the bubble chosen explicitly, for timer
@@ -103,11 +107,11 @@ const absl::Status& DeadlineExceededStatus() {
 // CancelCtx
 
 CancelCtx::CancelCtx(Context parent) : Interface(Kind::kCancel), parent_(std::move(parent)) {
-  g_live_cancel_ctx.fetch_add(1, std::memory_order_relaxed);
+  g_live_cancel_ctx.Add(1);
 }
 
 CancelCtx::~CancelCtx() {
-  g_live_cancel_ctx.fetch_sub(1, std::memory_order_relaxed);
+  g_live_cancel_ctx.Add(-1);
   ReleaseParent(parent_);
 }
 
@@ -337,7 +341,7 @@ void TimerCtx::Arm(const std::shared_ptr<TimerCtx>& self, absl::Duration in, abs
   timer_.arg = this;
   timer_ref_ = self;  // [C6]
   armed_ = true;
-  g_armed_timers.fetch_add(1, std::memory_order_relaxed);
+  g_armed_timers.Add(1);
   sched::AddTimer(&timer_);  // does not block or park
 }
 
@@ -359,7 +363,7 @@ void TimerCtx::Expire() {
     ref = std::move(timer_ref_);  // [C6]: OnCanceled's DelTimer failed or never ran
     armed_ = false;
   }
-  g_armed_timers.fetch_sub(1, std::memory_order_relaxed);
+  g_armed_timers.Add(-1);
   Cancel(true, DeadlineExceededStatus(), deadline_cause_);
 }
 
@@ -370,7 +374,7 @@ void TimerCtx::OnCanceled() {
     // Stopped before it fired: Fire will not run, its reference is ours.
     armed_ = false;
     ref = std::move(timer_ref_);
-    g_armed_timers.fetch_sub(1, std::memory_order_relaxed);
+    g_armed_timers.Add(-1);
   }
 }
 
@@ -396,8 +400,8 @@ void AfterFuncCtx::OnCanceled() {
 // ---------------------------------------------------------------------------
 // Test hooks
 
-int64_t ArmedTimersForTest() { return g_armed_timers.load(std::memory_order_relaxed); }
-int64_t LiveCancelCtxForTest() { return g_live_cancel_ctx.load(std::memory_order_relaxed); }
+int64_t ArmedTimersForTest() { return g_armed_timers.Sum(); }
+int64_t LiveCancelCtxForTest() { return g_live_cancel_ctx.Sum(); }
 int64_t PropagationGoroutinesForTest() {
   return g_propagation_goroutines.load(std::memory_order_relaxed);
 }
