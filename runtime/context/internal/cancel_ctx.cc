@@ -227,7 +227,7 @@ void CancelCtx::WatchForeignParent(const std::shared_ptr<CancelCtx>& self,
   if (stop) {
     sync::internal::LockGuard l(mu_);
     if (!canceled_.load(std::memory_order_relaxed)) {
-      foreign_stop_ = std::move(stop);
+      foreign_stop_ = std::make_unique<std::function<bool()>>(std::move(stop));
       return;
     }
     // Already cancelled through the callback: nothing to unregister.
@@ -258,8 +258,10 @@ bool CancelCtx::MarkCanceled(const absl::Status& err, const absl::Status& cause,
       *work = c;
     }
     children_ = nullptr;
-    *foreign_stop = std::move(foreign_stop_);
-    foreign_stop_ = nullptr;
+    if (foreign_stop_) {
+      *foreign_stop = std::move(*foreign_stop_);
+      foreign_stop_.reset();
+    }
   }
   if (to_close) to_close.Close();  // [C5] outside the lock
   return true;
