@@ -4,8 +4,9 @@
 // callee-saved registers and the floating-point control state onto the
 // running stack (context_x86_64.S: rbp rbx r12-r15, MXCSR, the x87 control
 // word; context_aarch64.S: x19-x30, d8-d15, FPCR), stores the stack pointer,
-// and pops the same frame from the target stack. MakeContext lays out such a frame on a fresh stack so that the
-// first switch "returns" into go_ctx_trampoline, which calls entry(arg).
+// and pops the same frame from the target stack. MakeContext lays out such a
+// frame on a fresh stack so that the first switch "returns" into
+// go_ctx_trampoline, which calls entry(arg).
 #ifndef GO_RUNTIME_SCHED_CONTEXT_H_
 #define GO_RUNTIME_SCHED_CONTEXT_H_
 

@@ -132,17 +132,16 @@ G* AllocG() {
 G* GfGet(P* p) {
   Sched& s = sched();
   if (p) {
-    if (!p->gfree && s.ngfree_hint.load(std::memory_order_relaxed) > 0) {
+    if (!p->gfree && s.ngfree.load(std::memory_order_relaxed) > 0) {
       LockGuard l(s.gfree_lock);
       while (s.gfree && p->ngfree < 32) {
         G* g = s.gfree;
         s.gfree = g->schedlink;
-        s.ngfree--;
+        s.ngfree.fetch_sub(1, std::memory_order_relaxed);
         g->schedlink = p->gfree;
         p->gfree = g;
         p->ngfree++;
       }
-      s.ngfree_hint.store(s.ngfree, std::memory_order_relaxed);
     }
     if (G* g = p->gfree) {
       p->gfree = g->schedlink;
@@ -155,8 +154,7 @@ G* GfGet(P* p) {
     LockGuard l(s.gfree_lock);
     if (G* g = s.gfree) {
       s.gfree = g->schedlink;
-      s.ngfree--;
-      s.ngfree_hint.store(s.ngfree, std::memory_order_relaxed);
+      s.ngfree.fetch_sub(1, std::memory_order_relaxed);
       return g;
     }
   }
@@ -168,8 +166,7 @@ void GfPutGlobalLocked(G* g) {
   Sched& s = sched();
   g->schedlink = s.gfree;
   s.gfree = g;
-  s.ngfree++;
-  s.ngfree_hint.store(s.ngfree, std::memory_order_relaxed);
+  s.ngfree.fetch_add(1, std::memory_order_relaxed);
 }
 
 void GfPut(P* p, G* g) {

@@ -122,8 +122,8 @@ struct Sched {
   // batches through here, and must not queue behind the scheduler's lock.
   alignas(64) Lock gfree_lock;
   G* gfree = nullptr;
-  int ngfree = 0;
-  std::atomic<int> ngfree_hint{0};  // ngfree, readable without the lock
+  // Written under gfree_lock; also read without it, as a hint, by GfGet.
+  std::atomic<int> ngfree{0};
 
   // Read-mostly.
   alignas(64) std::atomic<int32_t> gomaxprocs{0};

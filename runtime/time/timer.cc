@@ -33,7 +33,6 @@
 //        the current seq_ (Stop/Reset drain it when they bump seq_).
 #include "runtime/time/timer.h"
 
-
 #include <atomic>
 #include <cstdint>
 
