@@ -1173,8 +1173,11 @@ void Execute(M* m, G* g) {
 // (whose saved sp the next call reads). A queue of woken goroutines (a
 // cancelled context tree, a closed channel with many receivers) otherwise
 // switches into one cold stack page after another, each a cache and TLB
-// miss that nothing overlaps. Only hints: the entries may be taken by a thief
-// meanwhile, and G records are never freed, so a stale one is harmless.
+// miss that nothing overlaps. It looks at the ring only: runnext, which runs
+// first when set, is usually a hand-off partner whose stack is still warm
+// (prefetching it too measured no better). Only hints: the entries may be
+// taken by a thief meanwhile, and G records are never freed, so a stale one
+// is harmless.
 void PrefetchQueued(P* p) {
   const uint32_t h = p->runq_head.load(std::memory_order_relaxed);
   const uint32_t t = p->runq_tail.load(std::memory_order_relaxed);
