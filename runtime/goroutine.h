@@ -8,7 +8,9 @@
 // starts (Go's "go statement" rule).
 //
 // Scheduling is cooperative: a goroutine runs until it blocks on a runtime
-// primitive, calls Gosched, or exits. An exception escaping fn ends the
+// primitive, calls Gosched, or exits; or, once it has held its P for 10ms
+// while other work waits, until its next go statement, channel operation or
+// lock slow path (a preemption point: docs/runtime/scheduler.md). An exception escaping fn ends the
 // process like a Go panic ("panic: <what()>", goroutine dump, exit 2).
 #ifndef GO_RUNTIME_GOROUTINE_H_
 #define GO_RUNTIME_GOROUTINE_H_
@@ -46,6 +48,7 @@ void Go(F&& fn, std::source_location where = std::source_location::current()) {
     };
   }
   sched::StartG(g);
+  sched::PreemptPoint();  // a go statement is a preemption point, as in Go
 }
 
 // Gosched yields the processor, letting other goroutines run. On a plain

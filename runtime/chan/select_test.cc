@@ -3,6 +3,7 @@
 // panics and the dynamic form.
 #include "runtime/chan/select.h"
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -149,6 +150,26 @@ TEST(SelectTest, ChoosesUniformlyAmongReadySendCases) {
       EXPECT_LE(counts[k], 12000) << "case " << k;
     }
   });
+}
+
+// A channel operation is a preemption point: a goroutine that polls with a
+// non-blocking select for over 10ms gives its only P to the goroutine it is
+// waiting for (without preemption this would spin until the deadline).
+TEST(SelectTest, PollingLoopIsPreemptedForTheGoroutineItWaitsFor) {
+  const int old = GOMAXPROCS(1);
+  auto c = MakeChan<int>(1);
+  auto result = MakeChan<bool>(1);
+  Go([&] {
+    Go([c] { c.Send(42); });  // queued behind the poller on the one P
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    int got = 0;
+    while (got == 0 && std::chrono::steady_clock::now() < deadline) {
+      Select(OnRecv(c, [&](std::optional<int> v) { got = *v; }), OnDefault());
+    }
+    result.Send(got == 42);
+  });
+  EXPECT_TRUE(*result.Recv()) << "the polling loop kept its P for 60 s";
+  GOMAXPROCS(old);
 }
 
 TEST(SelectTest, NilChannelCasesNeverProceed) {

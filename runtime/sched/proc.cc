@@ -384,7 +384,23 @@ uint32_t RandN(uint32_t n) {
 
 void MaybePreempt() {
   G* g = LoadG();
-  if (g && g->bubble) g->bubble->MaybePreempt(g);
+  if (!g) return;
+  if (g->bubble) {
+    g->bubble->MaybePreempt(g);
+    return;
+  }
+  PreemptPoint();
+}
+
+void PreemptPoint() {
+  M* m = LoadM();
+  if (!m || !m->p || !m->p->preempt.load(std::memory_order_relaxed)) return;
+  G* g = LoadG();
+  if (!g || g->bubble) return;
+  m->p->preempt.store(false, std::memory_order_relaxed);
+  g->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+  SwitchOut(g, SwitchReason::kPreempt);
+  g->status.store(GStatus::kRunning, std::memory_order_relaxed);
 }
 
 bool CanSpin(int iter) {
@@ -1135,6 +1151,8 @@ void ExitSyscallBlocked(M* m, G* g);
 void Execute(M* m, G* g) {
   P* p = m->p;
   p->schedtick.store(p->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  // A request made for the goroutine that ran before does not carry over.
+  if (p->preempt.load(std::memory_order_relaxed)) p->preempt.store(false, std::memory_order_relaxed);
   m->curg = g;
   g->m = m;
   g->status.store(GStatus::kRunning, std::memory_order_relaxed);
@@ -1156,6 +1174,15 @@ void Execute(M* m, G* g) {
       } else {
         RunqPut(p, g, false);
       }
+      break;
+    }
+    case SwitchReason::kPreempt: {
+      // Go's gopreempt_m: to the back of the global queue, so that what
+      // waited here, and what overflowed to the global queue meanwhile,
+      // runs before the preempted goroutine does again.
+      g->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+      LockGuard l(sched().lock);
+      GlobRunqPut(g);
       break;
     }
     case SwitchReason::kExit:

@@ -68,15 +68,26 @@ bool CanSpin(int iter);
 // Spins for about 30 pause instructions (Go's procyield(active_spin_cnt)).
 void DoSpin();
 // The id of the P running the calling goroutine, or -1 on a plain thread, on
-// g0, or inside a synctest bubble. Stable until the goroutine parks or yields
-// (scheduling is cooperative), which is what per-P caches such as sync.Pool
-// rely on. NumProcSlots() bounds the ids (the most Ps that ever existed).
+// g0, or inside a synctest bubble. Stable until the goroutine parks, yields
+// or passes a preemption point (scheduling is cooperative), which is what
+// per-P caches such as sync.Pool rely on: they call none of those while they
+// use the id. NumProcSlots() bounds the ids (the most Ps that ever existed).
 int CurrentP();
 int NumProcSlots();
 
-// A scheduling point for seeded schedules: inside a synctest bubble it may
-// switch to another bubble goroutine (the seed decides); elsewhere a no-op.
+// A scheduling point, called by the runtime's primitives (channel operations,
+// the slow paths of the sync locks, ...). Inside a synctest bubble it may
+// switch to another bubble goroutine (the seed decides); elsewhere it is a
+// preemption point (PreemptPoint).
 void MaybePreempt();
+
+// A preemption point: if sysmon has asked the calling goroutine's P to give
+// way (the goroutine has run for over 10ms while other work waits on that
+// P or on the global queue), yields to the back of the global run queue, as
+// Go's preemption does; otherwise returns at once. go::Go calls it after
+// starting the new goroutine, so a loop that spawns cannot starve the
+// goroutines it spawned. A no-op on threads, g0 and in synctest bubbles.
+void PreemptPoint();
 
 // --- timers -------------------------------------------------------------
 // A runtime timer: `f(arg, seq, now)` runs on a scheduler stack when `when`
@@ -153,7 +164,7 @@ struct SchedContext {
 };
 // Fills ctx for the calling stack (thread or goroutine).
 void InitSchedContextHere(SchedContext* ctx);
-enum class SwitchReason { kPark, kYield, kExit, kSyscallBlocked };
+enum class SwitchReason { kPark, kYield, kPreempt, kExit, kSyscallBlocked };
 // Runs g on the calling stack's context until it parks, yields or exits.
 // Handles first-run stack setup and sanitizer annotations. Returns why g
 // stopped; for kPark, the commit function has already been run.

@@ -52,6 +52,9 @@ struct alignas(64) P {
   M* m = nullptr;
   P* link = nullptr;  // idle list
   std::atomic<uint32_t> schedtick{0};  // owner writes, sysmon reads
+  // Set by sysmon when the running goroutine should give way (PreemptPoint);
+  // cleared when the P starts another goroutine (Go's gp.preempt).
+  std::atomic<bool> preempt{false};
   std::atomic<uint32_t> syscalltick{0};
   std::atomic<int64_t> syscall_since{0};
 

@@ -262,6 +262,28 @@ TEST(SchedTest, BlockingSyscallDoesNotStallItsP) {
   GOMAXPROCS(old);
 }
 
+// Scheduling is cooperative, but a go statement is a preemption point: a
+// goroutine that spawns in a loop for over 10ms (sysmon's limit) gives its P
+// to the goroutines waiting for it. With one P and no preemption, `waiting`
+// could never run and this loop would spin until the deadline.
+TEST(SchedTest, SpawnLoopIsPreemptedForWaitingGoroutines) {
+  const int old = GOMAXPROCS(1);
+  std::atomic<int> waiting_ran{0}, finished{0}, spawned{0};
+  std::atomic<bool> preempted{false};
+  Go([&] {
+    Go([&] { waiting_ran = 1; });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (waiting_ran.load() == 0 && std::chrono::steady_clock::now() < deadline) {
+      Go([&] { spawned.fetch_add(1); });
+    }
+    preempted = waiting_ran.load() == 1;
+    finished = 1;
+  });
+  WaitCount(finished, 1);
+  EXPECT_TRUE(preempted.load()) << "the spawning loop kept its P for 60 s";
+  GOMAXPROCS(old);
+}
+
 TEST(SchedTest, WorkIsStolenAcrossPs) {
   int old = GOMAXPROCS(2);
   std::atomic<int> done{0};

@@ -3,9 +3,11 @@
 //  * Retakes Ps from goroutines blocked in a SyscallGuard for more than
 //    20us when other work could use the P, so a blocking read() does not
 //    stall its P's run queue.
-//  * In debug builds, reports a goroutine that holds its P for more than
-//    10ms while other goroutines wait: scheduling is cooperative (there is
-//    no asynchronous preemption), so long loops must call go::Gosched().
+//  * Asks a goroutine that has held its P for more than 10ms while other
+//    work waits to give way at its next preemption point (PreemptPoint: a
+//    go statement, a channel operation, a lock's slow path); in debug builds
+//    reports one that passes none for 20ms: scheduling is cooperative (there
+//    is no asynchronous preemption), so such loops must call go::Gosched().
 //  * Prints the goroutine dump on SIGQUIT (the handler only sets a flag).
 //  * Runs periodic runtime chores (sync.Pool victim aging, ...).
 // It polls every 20us while some P is in a system call and backs off to 10ms
@@ -49,20 +51,32 @@ bool Retake(int64_t now) {
         HandoffP(p);
       }
     } else if (st == PStatus::kRunning) {
-#ifndef NDEBUG
       const uint32_t tick = p->schedtick.load(std::memory_order_relaxed);
       if (tick != p->sysmon_tick) {
         p->sysmon_tick = tick;
         p->sysmon_when = now;
         p->sysmon_warned = false;
-      } else if (!p->sysmon_warned && now - p->sysmon_when > kLongRunning && !RunqEmpty(p)) {
+        continue;
+      }
+      const int64_t ran = now - p->sysmon_when;
+      if (ran < kLongRunning) continue;
+      // One goroutine has had this P for over 10ms. Ask it to give way at
+      // its next preemption point when anything waits for a P: this P's
+      // queue or timers, or the global queue.
+      const bool others_wait = !RunqEmpty(p) || s.runq_size.load(std::memory_order_relaxed) > 0 ||
+                               p->timers.NextWhen() <= now;
+      if (!others_wait) continue;
+      p->preempt.store(true, std::memory_order_relaxed);
+#ifndef NDEBUG
+      if (!p->sysmon_warned && ran > 2 * kLongRunning) {
         p->sysmon_warned = true;
         // Once per process: the hint matters, a flood of it does not.
         static bool warned_once = false;
         if (warned_once) continue;
         warned_once = true;
         fprintf(stderr,
-                "runtime: a goroutine has held P %d for over 10ms while others wait; "
+                "runtime: a goroutine has held P %d for over 20ms while others wait, "
+                "passing no preemption point (go statement, channel operation, lock); "
                 "scheduling is cooperative, call go::Gosched() in long loops\n",
                 p->id);
       }

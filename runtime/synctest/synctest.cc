@@ -166,7 +166,8 @@ class BubbleImpl final : public sched::Bubble {
     switch (sched::RunFiber(&ctx, g)) {
       case sched::SwitchReason::kPark:
         break;
-      case sched::SwitchReason::kYield: {
+      case sched::SwitchReason::kYield:
+      case sched::SwitchReason::kPreempt: {  // (PreemptPoint skips bubbles)
         LockGuard l(lock_);
         san::IgnoreAccesses no_tsan;
         runnable_.push_back(g);
