@@ -32,7 +32,7 @@ void TimerHeap::Add(Timer* t) {
   LockGuard g(lock_);
   t->heap.store(this, std::memory_order_release);
   t->index = static_cast<int>(heap_.size());
-  heap_.push_back(t);
+  heap_.push_back(Entry{t->when, t});
   SiftUp(t->index);
   Publish();
 }
@@ -49,14 +49,15 @@ int TimerHeap::Run(int64_t now) {
   if (NextWhen() > now) return 0;
   int ran = 0;
   lock_.lock();
-  while (!heap_.empty() && heap_[0]->when <= now) {
-    Timer* t = heap_[0];
+  while (!heap_.empty() && heap_[0].when <= now) {
+    Timer* t = heap_[0].t;
     auto f = t->f;
     void* arg = t->arg;
     const uint64_t seq = t->seq;
     if (t->period > 0) {
       // Periodic: re-arm first, skipping missed periods (a Ticker drops ticks).
       t->when += t->period * (1 + (now - t->when) / t->period);
+      heap_[0].when = t->when;
       SiftDown(0);
     } else {
       RemoveAt(0);
@@ -78,55 +79,64 @@ size_t TimerHeap::Size() {
 
 void TimerHeap::MoveAllTo(TimerHeap* to) {
   san::IgnoreAccesses no_tsan;  // runtime-internal table (sanitizers.h)
-  RawVector<Timer*> moved;
+  RawVector<Entry> moved;
   {
     LockGuard g(lock_);
     moved.swap(heap_);
-    for (Timer* t : moved) t->heap.store(nullptr, std::memory_order_relaxed);
+    for (const Entry& e : moved) e.t->heap.store(nullptr, std::memory_order_relaxed);
     Publish();
   }
-  for (Timer* t : moved) to->Add(t);
+  for (const Entry& e : moved) to->Add(e.t);
 }
 
 void TimerHeap::RemoveAt(int i) {
-  Timer* t = heap_[i];
+  Timer* t = heap_[i].t;
   t->heap.store(nullptr, std::memory_order_release);
   t->index = -1;
   const int last = static_cast<int>(heap_.size()) - 1;
   if (i != last) {
-    heap_[i] = heap_[last];
-    heap_[i]->index = i;
+    const int64_t removed_when = heap_[i].when;
+    Place(i, heap_[last]);
     heap_.pop_back();
-    SiftDown(i);
-    SiftUp(i);
+    // The last entry moves into the hole: down if it is later than what it
+    // replaced, else up.
+    if (heap_[i].when > removed_when) {
+      SiftDown(i);
+    } else {
+      SiftUp(i);
+    }
   } else {
     heap_.pop_back();
   }
 }
 
 void TimerHeap::SiftUp(int i) {
+  const Entry e = heap_[i];
   while (i > 0) {
-    int parent = (i - 1) / 2;
-    if (heap_[parent]->when <= heap_[i]->when) break;
-    std::swap(heap_[parent], heap_[i]);
-    heap_[parent]->index = parent;
-    heap_[i]->index = i;
+    const int parent = (i - 1) / kArity;
+    if (heap_[parent].when <= e.when) break;
+    Place(i, heap_[parent]);
     i = parent;
   }
+  Place(i, e);
 }
 
 void TimerHeap::SiftDown(int i) {
   const int n = static_cast<int>(heap_.size());
+  const Entry e = heap_[i];
   for (;;) {
-    int l = 2 * i + 1, r = l + 1, m = i;
-    if (l < n && heap_[l]->when < heap_[m]->when) m = l;
-    if (r < n && heap_[r]->when < heap_[m]->when) m = r;
-    if (m == i) break;
-    std::swap(heap_[m], heap_[i]);
-    heap_[m]->index = m;
-    heap_[i]->index = i;
+    const int first = kArity * i + 1;
+    if (first >= n) break;
+    const int end = first + kArity < n ? first + kArity : n;
+    int m = first;
+    for (int c = first + 1; c < end; c++) {
+      if (heap_[c].when < heap_[m].when) m = c;
+    }
+    if (heap_[m].when >= e.when) break;
+    Place(i, heap_[m]);
     i = m;
   }
+  Place(i, e);
 }
 
 }  // namespace go::sched
