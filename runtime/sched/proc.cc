@@ -222,10 +222,9 @@ void PutStack(P* p, Stack s) {
       p->stack_cache.push_back(s);
       return;
     }
-    while (p->stack_cache.size() > 32) {
-      StackFree(p->stack_cache.back());
-      p->stack_cache.pop_back();
-    }
+    // Full: the older half (the colder stacks) goes to the pool in one batch.
+    StackFreeBatch(p->stack_cache.data(), 32);
+    p->stack_cache.erase(p->stack_cache.begin(), p->stack_cache.begin() + 32);
     p->stack_cache.push_back(s);
     return;
   }

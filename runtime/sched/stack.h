@@ -24,7 +24,9 @@
 //     and never switches out near it can go undetected: that is the price of
 //     not raising the kernel limit (docs/runtime/scheduler.md).
 // Stacks are never unmapped; exited goroutines return them to a per-P cache
-// and then to a global pool.
+// and then to a global pool, whose free lists live in the free stacks
+// themselves (each one's descriptor is written in its own top bytes, on the
+// page its last goroutine left resident), so freeing never allocates.
 #ifndef GO_RUNTIME_SCHED_STACK_H_
 #define GO_RUNTIME_SCHED_STACK_H_
 
@@ -53,6 +55,8 @@ size_t StackSize();
 Stack StackAlloc();
 // Returns a stack to the global pool. Thread-safe.
 void StackFree(Stack s);
+// Returns n stacks to the global pool under one acquisition of its lock.
+void StackFreeBatch(const Stack* s, size_t n);
 // True when the canary of an unguarded stack is intact and sp is in bounds.
 bool StackIntact(const Stack& s, const void* sp);
 // True when addr lies in the guard page of s.
