@@ -381,17 +381,19 @@ uint32_t RandN(uint32_t n) {
   return static_cast<uint32_t>((static_cast<uint64_t>(Rand()) * n) >> 32);
 }
 
-void MaybePreempt() {
+PreemptState g_preempt;
+
+void MaybePreemptSlow() {
   G* g = LoadG();
   if (!g) return;
   if (g->bubble) {
     g->bubble->MaybePreempt(g);
     return;
   }
-  PreemptPoint();
+  PreemptPointSlow();
 }
 
-void PreemptPoint() {
+void PreemptPointSlow() {
   M* m = LoadM();
   if (!m || !m->p || !m->p->preempt.load(std::memory_order_relaxed)) return;
   G* g = LoadG();

@@ -27,6 +27,7 @@
 #ifndef GO_RUNTIME_SCHED_SCHED_H_
 #define GO_RUNTIME_SCHED_SCHED_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <source_location>
@@ -75,11 +76,33 @@ void DoSpin();
 int CurrentP();
 int NumProcSlots();
 
+// What the two calls below look at before doing anything: both are read by
+// every channel operation and go statement, and written rarely (sysmon, at
+// most once per 10ms cycle; synctest, once per bubble), so they share a
+// cache line of their own and the common case costs two relaxed loads.
+struct alignas(64) PreemptState {
+  // Set by sysmon while some P has a preemption request pending (a hint:
+  // the P's own flag decides).
+  std::atomic<bool> requested{false};
+  // synctest bubbles whose Test is running (their goroutines need the
+  // bubble's scheduling points).
+  std::atomic<int> live_bubbles{0};
+};
+extern PreemptState g_preempt;
+
+void MaybePreemptSlow();
+void PreemptPointSlow();
+
 // A scheduling point, called by the runtime's primitives (channel operations,
 // the slow paths of the sync locks, ...). Inside a synctest bubble it may
 // switch to another bubble goroutine (the seed decides); elsewhere it is a
 // preemption point (PreemptPoint).
-void MaybePreempt();
+inline void MaybePreempt() {
+  if (g_preempt.requested.load(std::memory_order_relaxed) ||
+      g_preempt.live_bubbles.load(std::memory_order_relaxed) != 0) {
+    MaybePreemptSlow();
+  }
+}
 
 // A preemption point: if sysmon has asked the calling goroutine's P to give
 // way (the goroutine has run for over 10ms while other work waits on that
@@ -87,7 +110,9 @@ void MaybePreempt();
 // Go's preemption does; otherwise returns at once. go::Go calls it after
 // starting the new goroutine, so a loop that spawns cannot starve the
 // goroutines it spawned. A no-op on threads, g0 and in synctest bubbles.
-void PreemptPoint();
+inline void PreemptPoint() {
+  if (g_preempt.requested.load(std::memory_order_relaxed)) PreemptPointSlow();
+}
 
 // --- timers -------------------------------------------------------------
 // A runtime timer: `f(arg, seq, now)` runs on a scheduler stack when `when`

@@ -31,6 +31,7 @@ constexpr int64_t kLongRunning = 10 * 1000 * 1000;  // 10ms
 bool Retake(int64_t now) {
   Sched& s = sched();
   bool watching = false;
+  bool preempting = false;  // some P has a request pending
   const int n = s.gomaxprocs.load(std::memory_order_acquire);
   for (int i = 0; i < kMaxProcs; i++) {
     P* p = s.allp[i];
@@ -51,6 +52,8 @@ bool Retake(int64_t now) {
         HandoffP(p);
       }
     } else if (st == PStatus::kRunning) {
+      // A request not yet honoured (Execute clears it) keeps the hint up.
+      if (p->preempt.load(std::memory_order_relaxed)) preempting = true;
       const uint32_t tick = p->schedtick.load(std::memory_order_relaxed);
       if (tick != p->sysmon_tick) {
         p->sysmon_tick = tick;
@@ -67,6 +70,7 @@ bool Retake(int64_t now) {
                                p->timers.NextWhen() <= now;
       if (!others_wait) continue;
       p->preempt.store(true, std::memory_order_relaxed);
+      preempting = true;
 #ifndef NDEBUG
       if (!p->sysmon_warned && ran > 2 * kLongRunning) {
         p->sysmon_warned = true;
@@ -82,6 +86,11 @@ bool Retake(int64_t now) {
       }
 #endif
     }
+  }
+  // The hint that sends preemption points to their slow path: written only
+  // when it changes, since every channel operation reads its line.
+  if (g_preempt.requested.load(std::memory_order_relaxed) != preempting) {
+    g_preempt.requested.store(preempting, std::memory_order_relaxed);
   }
   return watching;
 }

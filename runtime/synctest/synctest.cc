@@ -256,6 +256,11 @@ void Test(const Options& options, absl::FunctionRef<void()> f, std::source_locat
   }
   tls_last_seed = seed;
   tls_bubbles++;
+  // While a bubble runs, scheduling points take their slow path (sched.h).
+  struct LiveBubble {
+    LiveBubble() { sched::g_preempt.live_bubbles.fetch_add(1, std::memory_order_relaxed); }
+    ~LiveBubble() { sched::g_preempt.live_bubbles.fetch_sub(1, std::memory_order_relaxed); }
+  } live;
   auto* b = new BubbleImpl(seed, options.policy ? *options.policy : PolicyFromEnv());
   sched::InitSchedContextHere(&b->ctx);
   sched::InitSignalStackForThread();
