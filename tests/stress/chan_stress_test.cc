@@ -97,6 +97,67 @@ TEST(ChanStressTest, ProducersConsumersRandomShapes) {
   }
 }
 
+// Producers that never block: they poll with non-blocking selects and spawn
+// a goroutine now and then, so with one P only preemption (sysmon's request,
+// honoured at the next channel operation or go statement) lets the consumers
+// and the spawned goroutines run at all. Preempted goroutines go to the
+// global queue and come back: nothing may be lost or duplicated on the way.
+TEST(ChanStressTest, PollingProducersArePreemptedAndLoseNothing) {
+  LeakCheck leaks;
+  const uint64_t seed = Seed("ChanStressTest.PollingProducersArePreemptedAndLoseNothing");
+  std::mt19937_64 rng(seed);
+  for (int shape = 0; shape < 4; shape++) {
+    const int procs = 1 + static_cast<int>(rng() % 2);
+    const int producers = 1 + static_cast<int>(rng() % 3);
+    // With one P each producer livelocks for up to ~10-20 ms (until sysmon
+    // asks it to yield) every time the buffer fills: a few hundred values
+    // make a few such rounds.
+    const size_t cap = 64 + rng() % 64;
+    const int64_t per = 300 + static_cast<int64_t>(rng() % 300);
+    const int64_t spawn_every = 20 + static_cast<int64_t>(rng() % 60);
+    SCOPED_TRACE(testing::Message() << "seed " << seed << " shape " << shape << ": GOMAXPROCS "
+                                    << procs << ", " << producers << " producers, cap " << cap
+                                    << ", " << per << " values each, a spawn every "
+                                    << spawn_every);
+    ProcsScope scope(procs);
+    Chan<int64_t> c = MakeChan<int64_t>(cap);
+    Chan<int64_t> side = MakeChan<int64_t>(0);  // the spawned goroutines' values
+    Chan<Checksum> results = MakeChan<Checksum>(2);
+    Group prod, cons;
+    for (int p = 0; p < producers; p++) {
+      prod.Go([c, side, p, per, spawn_every] {
+        for (int64_t i = 0; i < per; i++) {
+          const int64_t v = p * per + i;
+          if (i % spawn_every == 0) {
+            go::Go([side, v] { side.Send(v); });  // the side consumer takes it
+            continue;
+          }
+          while (Select(OnSend(c, v), OnDefault()) != 0) {
+          }
+        }
+      });
+    }
+    cons.Go([c, results] {
+      Checksum sum;
+      for (int64_t v : c) sum.Add(v);
+      results.Send(sum);
+    });
+    int64_t spawned = 0;
+    for (int p = 0; p < producers; p++) spawned += (per + spawn_every - 1) / spawn_every;
+    cons.Go([side, results, spawned] {
+      Checksum sum;
+      for (int64_t k = 0; k < spawned; k++) sum.Add(*side.Recv());
+      results.Send(sum);
+    });
+    prod.Wait();
+    c.Close();
+    cons.Wait();
+    Checksum total = *results.Recv();
+    total.Merge(*results.Recv());
+    EXPECT_TRUE(total == Checksum::Range(producers * per));
+  }
+}
+
 TEST(ChanStressTest, CloseRacesWithBlockedSendersAndReceivers) {
   // Senders send until Send panics; receivers receive until closed. Whatever
   // the interleaving, every value whose Send returned is received exactly
