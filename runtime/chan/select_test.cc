@@ -159,7 +159,7 @@ TEST(SelectTest, PollingLoopIsPreemptedForTheGoroutineItWaitsFor) {
   const int old = GOMAXPROCS(1);
   auto c = MakeChan<int>(1);
   auto result = MakeChan<bool>(1);
-  Go([&] {
+  Go([c, result] {
     Go([c] { c.Send(42); });  // queued behind the poller on the one P
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     int got = 0;

@@ -396,6 +396,9 @@ void MaybePreemptSlow() {
 void PreemptPointSlow() {
   M* m = LoadM();
   if (!m || !m->p || !m->p->preempt.load(std::memory_order_relaxed)) return;
+  // Inside a SyscallGuard the P may already belong to another M (sysmon's
+  // handoff): only the guard's destructor may give this goroutine up.
+  if (m->oldp != nullptr) return;
   G* g = LoadG();
   if (!g || g->bubble) return;
   m->p->preempt.store(false, std::memory_order_relaxed);

@@ -270,19 +270,57 @@ TEST(SchedTest, BlockingSyscallDoesNotStallItsP) {
 // could never run and this loop would spin until the deadline.
 TEST(SchedTest, SpawnLoopIsPreemptedForWaitingGoroutines) {
   const int old = GOMAXPROCS(1);
-  std::atomic<int> waiting_ran{0}, finished{0}, spawned{0};
+  std::atomic<int> waiting_ran{0}, finished{0}, children_done{0};
   std::atomic<bool> preempted{false};
+  int children = 0;
   Go([&] {
     Go([&] { waiting_ran = 1; });
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (waiting_ran.load() == 0 && std::chrono::steady_clock::now() < deadline) {
-      Go([&] { spawned.fetch_add(1); });
+      Go([&] { children_done.fetch_add(1); });
+      children++;
     }
     preempted = waiting_ran.load() == 1;
     finished = 1;
   });
   WaitCount(finished, 1);
+  WaitCount(children_done, children);  // they use this frame: let them finish
   EXPECT_TRUE(preempted.load()) << "the spawning loop kept its P for 60 s";
+  GOMAXPROCS(old);
+}
+
+// A goroutine inside a SyscallGuard has lent its P out (sysmon may hand it to
+// another M): a preemption point reached there must not switch, even when
+// sysmon asked the P to give way just before the guard began.
+TEST(SchedTest, NoPreemptionInsideASyscallGuard) {
+  const int old = GOMAXPROCS(1);
+  std::atomic<int> other_ran{0}, finished{0};
+  std::atomic<bool> asked{false}, switched{false};
+  Go([&] {
+    Go([&] { other_ran = 1; });  // waits for the one P
+    // Hold the P with no preemption point until sysmon has asked for it
+    // (after 10 ms with work waiting; bounded at 10 s).
+    sched::P* p = sched::sched().allp[sched::CurrentP()];
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!p->preempt.load() && std::chrono::steady_clock::now() < deadline) {
+    }
+    asked = p->preempt.load();
+    {
+      sched::SyscallGuard guard;
+      // A switch here would run `other` on this M and tick the P at once;
+      // sysmon's own handoff needs the P in the system call for 20 us first.
+      const uint32_t tick = p->schedtick.load();
+      for (int i = 0; i < 10; i++) sched::PreemptPoint();
+      switched = p->schedtick.load() != tick;
+      usleep(30 * 1000);  // now sysmon may hand the P to another M
+      for (int i = 0; i < 10; i++) sched::PreemptPoint();
+    }
+    finished = 1;
+  });
+  WaitCount(finished, 1);
+  WaitCount(other_ran, 1);
+  EXPECT_TRUE(asked.load()) << "sysmon never asked the P to give way";
+  EXPECT_FALSE(switched.load()) << "a preemption point switched inside a system call";
   GOMAXPROCS(old);
 }
 
