@@ -121,15 +121,9 @@ Pool& pool() {
   _exit(2);
 }
 
-// Pre-faults the top page of a fresh stack (MADV_POPULATE_WRITE, Linux
-// 5.14+; ignored elsewhere): its first frame is written at once anyway, and
-// populating costs a fraction of a write fault (several times less on VMs).
-void PopulateTop(const Stack& s) {
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-  madvise(s.hi - kPageSize, kPageSize, MADV_POPULATE_WRITE);
-}
+// Pre-faults the top page of a fresh stack: its first frame is written at
+// once anyway.
+void PopulateTop(const Stack& s) { PopulatePages(s.hi - kPageSize, kPageSize); }
 
 // Maps n guarded stacks with one mmap and n mprotects (each guard page is a
 // VMA of its own either way, so batching costs no extra map entries; it saves
@@ -172,6 +166,13 @@ void AddChunk(Pool& p, char* base, size_t size) {
 }
 
 }  // namespace
+
+void PopulatePages(void* addr, size_t len) {
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+  madvise(addr, len, MADV_POPULATE_WRITE);  // EINVAL before Linux 5.14: faults as before
+}
 
 size_t StackSize() {
   static const size_t size = ComputeStackSize();

@@ -51,6 +51,10 @@ inline constexpr size_t kCanaryWatchBytes = 32 * 1024;
 inline constexpr size_t kStackRedZone = 256;
 
 size_t StackSize();
+// Pre-faults [addr, addr + len) for writing (MADV_POPULATE_WRITE, Linux
+// 5.14+; a no-op elsewhere): one system call for the range instead of a
+// page fault per page, several times cheaper on virtual machines.
+void PopulatePages(void* addr, size_t len);
 // Allocates from the global pool or maps new memory. Thread-safe.
 Stack StackAlloc();
 // Returns a stack to the global pool. Thread-safe.
