@@ -296,6 +296,14 @@ void SwitchOut(G* g, SwitchReason why) {
   san::FinishSwitch(g->asan_fake_stack);
 }
 
+// Gives up the M while staying runnable (Gosched, preemption): the scheduler
+// requeues g as `why` says, and g resumes here.
+void SwitchOutRunnable(G* g, SwitchReason why) {
+  g->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+  SwitchOut(g, why);
+  g->status.store(GStatus::kRunning, std::memory_order_relaxed);
+}
+
 void GoroutineMain(void* arg) noexcept {
   // noexcept: an exception escaping the goroutine calls std::terminate
   // *without unwinding*, so the terminate handler (panic.cc) can report it
@@ -418,9 +426,7 @@ void PreemptPointSlow() {
   G* g = LoadG();
   if (!g || g->bubble) return;
   m->p->preempt.store(false, std::memory_order_relaxed);
-  g->status.store(GStatus::kRunnable, std::memory_order_relaxed);
-  SwitchOut(g, SwitchReason::kPreempt);
-  g->status.store(GStatus::kRunning, std::memory_order_relaxed);
+  SwitchOutRunnable(g, SwitchReason::kPreempt);
 }
 
 bool CanSpin(int iter) {
@@ -916,7 +922,7 @@ static void DestroyPLocked(P* p) {
     }
     p->ngfree = 0;
   }
-  for (Stack st : p->stack_cache) StackFree(st);
+  StackFreeBatch(p->stack_cache.data(), p->stack_cache.size());
   p->stack_cache.clear();
   p->status.store(PStatus::kDead, std::memory_order_release);
 }
@@ -1370,9 +1376,7 @@ void Yield() {
     sched_yield();
     return;
   }
-  g->status.store(GStatus::kRunnable, std::memory_order_relaxed);
-  SwitchOut(g, SwitchReason::kYield);
-  g->status.store(GStatus::kRunning, std::memory_order_relaxed);
+  SwitchOutRunnable(g, SwitchReason::kYield);
 }
 
 int NumGoroutine() {
