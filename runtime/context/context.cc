@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "runtime/context/internal/cancel_ctx.h"
+#include "runtime/sched/small_alloc.h"
 #include "runtime/time/sleep.h"
 
 namespace go::context {
@@ -111,6 +112,14 @@ const std::shared_ptr<const Interface>& TodoImpl() {
   return *todo;
 }
 
+// Contexts come from the runtime's small-object allocator: building a tree
+// of fresh contexts is otherwise bound by the page faults of fresh heap
+// memory (docs/runtime/context.md, "Memory").
+template <typename T, typename... Args>
+std::shared_ptr<T> New(Args&&... args) {
+  return std::allocate_shared<T>(sched::SmallAllocator<T>(), std::forward<Args>(args)...);
+}
+
 // The nearest CancelCtx c's Value chain leads to, or null.
 const CancelCtx* NearestCancelCtx(const Context& c) {
   return static_cast<const CancelCtx*>(LookupValue(ContextAccess::Get(c), CancelCtxKey()));
@@ -132,14 +141,14 @@ Context Background() { return Context(); }
 Context TODO() { return Context(internal::TodoImpl()); }
 
 std::pair<Context, CancelFunc> WithCancel(const Context& parent) {
-  auto c = std::make_shared<internal::CancelCtx>(parent);
+  auto c = internal::New<internal::CancelCtx>(parent);
   c->Propagate(c);
   CancelFunc cancel = [c] { c->Cancel(true, internal::CanceledStatus(), absl::OkStatus()); };
   return {Context(std::move(c)), std::move(cancel)};
 }
 
 std::pair<Context, CancelCauseFunc> WithCancelCause(const Context& parent) {
-  auto c = std::make_shared<internal::CancelCtx>(parent);
+  auto c = internal::New<internal::CancelCtx>(parent);
   c->Propagate(c);
   CancelCauseFunc cancel = [c](absl::Status cause) {
     c->Cancel(true, internal::CanceledStatus(), cause);
@@ -157,7 +166,7 @@ std::pair<Context, CancelFunc> WithDeadlineCause(const Context& parent, absl::Ti
     // The parent's deadline comes first: it will cancel us in time.
     return WithCancel(parent);
   }
-  auto c = std::make_shared<internal::TimerCtx>(parent, d);
+  auto c = internal::New<internal::TimerCtx>(parent, d);
   c->Propagate(c);
   const absl::Duration in = d - Now();
   if (in <= absl::ZeroDuration()) {
@@ -180,7 +189,7 @@ std::pair<Context, CancelFunc> WithTimeoutCause(const Context& parent, absl::Dur
 }
 
 Context WithoutCancel(const Context& parent) {
-  return Context(std::make_shared<internal::WithoutCancelCtx>(parent));
+  return Context(internal::New<internal::WithoutCancelCtx>(parent));
 }
 
 absl::Status Cause(const Context& c) {
@@ -194,7 +203,7 @@ absl::Status Cause(const Context& c) {
 }
 
 std::function<bool()> AfterFunc(const Context& c, std::function<void()> f) {
-  auto a = std::make_shared<internal::AfterFuncCtx>(c, std::move(f));
+  auto a = internal::New<internal::AfterFuncCtx>(c, std::move(f));
   a->Propagate(a);
   return [a] { return a->Stop(); };
 }

@@ -455,6 +455,12 @@ int CurrentP() {
   return m->p->id;
 }
 
+P* OwnedP() {
+  M* m = LoadM();
+  if (m == nullptr || m->oldp != nullptr) return nullptr;
+  return m->p;
+}
+
 int NumProcSlots() { return kMaxProcs; }
 
 void InitSchedContextHere(SchedContext* ctx) {
@@ -924,6 +930,7 @@ static void DestroyPLocked(P* p) {
   }
   StackFreeBatch(p->stack_cache.data(), p->stack_cache.size());
   p->stack_cache.clear();
+  SmallCacheFlush(&p->small_cache);
   p->status.store(PStatus::kDead, std::memory_order_release);
 }
 

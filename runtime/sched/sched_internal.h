@@ -36,6 +36,7 @@
 #include "runtime/sched/raw_alloc.h"
 #include "runtime/sched/lock.h"
 #include "runtime/sched/sched.h"
+#include "runtime/sched/small_alloc.h"
 #include "runtime/sched/stack.h"
 #include "runtime/sched/timer_heap.h"
 
@@ -69,6 +70,7 @@ struct alignas(64) P {
   alignas(64) G* gfree = nullptr;
   int ngfree = 0;
   RawVector<Stack> stack_cache;
+  SmallCache small_cache;
 
   // Goroutine ids handed out in batches, like Go.
   int64_t goid_next = 0, goid_end = 0;
@@ -168,6 +170,11 @@ int64_t WallNow();
 
 // Syscall support for sysmon.
 void SysmonStart();
+
+// The P this thread owns right now, or null: a plain thread, an M between
+// Ps, or an M inside a SyscallGuard (whose P sysmon may have handed to
+// another M). The owner alone may touch the P's caches [S1].
+P* OwnedP();
 
 // Fatal-path helpers (panic.cc).
 void InstallSignalHandlers();
