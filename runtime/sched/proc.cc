@@ -90,54 +90,17 @@ void RegisterG(G* g) {
                                          std::memory_order_relaxed));
 }
 
-// G records are never freed (dead ones go to free lists), so they come from
-// a bump allocator over mmap'ed slabs: malloc's per-thread arenas grow their
-// heaps with an mprotect per step, which made fresh Gs a system call each
-// in spawn-heavy runs (sysmalloc + mprotect: ~10% of sleepers_100k).
+// G records are never freed (dead ones go to free lists). They come from
+// the small-object allocator's huge-page arenas (small_alloc.h): malloc's
+// per-thread arenas grow their heaps with an mprotect per step, which made
+// fresh Gs a system call each in spawn-heavy runs (sysmalloc + mprotect:
+// ~10% of sleepers_100k), and every fresh 4 KiB page is a fault that costs
+// 10-17 us on virtual machines.
 G* AllocG() {
-  static Lock slab_lock;
-  static char* next = nullptr;
-  static char* end = nullptr;
-  constexpr size_t kSlabBytes = size_t{1} << 20;
-  constexpr size_t kStride = (sizeof(G) + alignof(G) - 1) / alignof(G) * alignof(G);
-  if (san::TsanActive()) {
-    // TSan sees the slab's mmap as a write by whichever thread mapped it,
-    // and the uninstrumented carving below gives no order to the thread that
-    // later initialises a G there; malloc'ed Gs start with fresh shadow.
-    G* g = new G;
-    RegisterG(g);
-    return g;
-  }
-  // Pages are populated 64 KiB (about 190 Gs) at a time, outside the lock:
-  // one madvise instead of a fault per page, which costs several times less
-  // on virtual machines (docs/PERFORMANCE.md).
-  static char* populated = nullptr;
-  constexpr size_t kPopulateBytes = size_t{64} << 10;
-  void* mem;
-  char* populate_from = nullptr;
-  size_t populate_len = 0;
-  {
-    LockGuard l(slab_lock);
-    if (next == nullptr || static_cast<size_t>(end - next) < kStride) {
-      void* m = mmap(nullptr, kSlabBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                     -1, 0);
-      if (m == MAP_FAILED) Fatal("runtime: out of memory allocating goroutine records", false);
-      san::RegisterRootRegion(m, kSlabBytes);
-      next = static_cast<char*>(m);
-      end = next + kSlabBytes;
-      populated = next;
-    }
-    mem = next;
-    next += kStride;
-    if (next > populated) {
-      populate_from = populated;
-      populated = std::min(populated + kPopulateBytes, end);
-      populate_len = static_cast<size_t>(populated - populate_from);
-    }
-  }
-  // Another M may use the range before this returns: it faults as before.
-  if (populate_from) PopulatePages(populate_from, populate_len);
-  G* g = new (mem) G;
+  // (Under the sanitizers SmallAlloc is operator new: each G gets fresh
+  // TSan shadow, and LSan scans Gs as heap blocks reachable from allg.)
+  static_assert(sizeof(G) <= kSmallAllocMax && alignof(G) <= kSmallAllocAlign);
+  G* g = new (SmallAlloc(sizeof(G))) G;
   RegisterG(g);
   return g;
 }

@@ -49,7 +49,6 @@ void __sanitizer_start_switch_fiber(void** fake_stack_save, const void* bottom, 
 void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_old,
                                      size_t* size_old);
 void __asan_unpoison_memory_region(void const volatile* addr, size_t size);
-void __lsan_register_root_region(const void* p, size_t size);
 #endif
 }
 
@@ -108,17 +107,6 @@ inline void FinishSwitch(void* fake_save) {
 inline void Unpoison(const void* addr, size_t size) {
 #ifdef GO_ASAN
   __asan_unpoison_memory_region(addr, size);
-#else
-  (void)addr, (void)size;
-#endif
-}
-
-// LeakSanitizer scans malloc'ed memory and globals, not our own mmap'ed
-// slabs: a slab of runtime records that point at heap objects (a G's bubble)
-// must be announced as a root, or those objects look leaked.
-inline void RegisterRootRegion(const void* addr, size_t size) {
-#ifdef GO_ASAN
-  __lsan_register_root_region(addr, size);
 #else
   (void)addr, (void)size;
 #endif
