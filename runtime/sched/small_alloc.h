@@ -8,7 +8,8 @@
 // 2 MiB-aligned arenas marked MADV_HUGEPAGE: where transparent huge pages
 // are enabled ("always" or "madvise"), the whole arena is one fault and one
 // page-table entry. Where they are not, the arena is pre-faulted 64 KiB at a
-// time with one madvise(MADV_POPULATE_WRITE) instead of a fault per page.
+// time with one madvise(MADV_POPULATE_WRITE) instead of a fault per page
+// (also with GO_HUGEPAGES=0 in the environment).
 //
 // Layout of the allocator:
 //   size classes  16-byte steps up to kSmallAllocMax (32 classes); larger

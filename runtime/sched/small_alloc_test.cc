@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -238,6 +239,16 @@ TEST(SmallAllocTest, StressAcrossPsAndThreads) {
   }
   EXPECT_EQ(corrupt.load(), 0) << "an object was handed out twice (seed " << seed << ")";
   GOMAXPROCS(old);
+}
+
+TEST(SmallAllocTest, HugePagesFollowTheEnvironment) {
+  const SmallAllocStats s = GetSmallAllocStats();
+  const char* e = getenv("GO_HUGEPAGES");
+  if (e != nullptr && strcmp(e, "0") == 0) {
+    EXPECT_FALSE(s.huge_pages) << "GO_HUGEPAGES=0 must select the populated arenas";
+  }
+  printf("arenas: %s, %zu bytes\n", s.huge_pages ? "huge pages" : "populated 64 KiB at a time",
+         s.arena_bytes);
 }
 
 TEST(SmallAllocTest, WorksAsAnAllocatorForSharedPtr) {
