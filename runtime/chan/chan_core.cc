@@ -39,6 +39,7 @@
 
 #include "runtime/panic.h"
 #include "runtime/sched/sched.h"
+#include "runtime/sched/small_alloc.h"
 
 namespace go::chan_internal {
 namespace {
@@ -144,15 +145,25 @@ ChanCore::~ChanCore() {
 }
 
 void* ChanCore::Allocate(size_t header, size_t header_align, const ElemOps* ops, size_t cap,
-                         unsigned char** buf, size_t* align) {
+                         unsigned char** buf, uint32_t* align, uint32_t* small_size) {
   const size_t a = ops->align > header_align ? ops->align : header_align;
   const size_t off = (header + ops->align - 1) / ops->align * ops->align;
   constexpr size_t kMax = std::numeric_limits<size_t>::max() / 4;
   if (cap > 0 && (ops->size > (kMax - off) / cap)) throw Panic("makechan: size out of range");
   const size_t total = off + cap * ops->size;
-  void* mem = ::operator new(total, std::align_val_t{a});
+  void* mem;
+  if (a <= sched::kSmallAllocAlign && total <= sched::kSmallAllocMax) {
+    // Most channels (unbuffered, timers' and contexts' Done channels, small
+    // buffers) fit a small-object class: per-P free lists over huge-page
+    // arenas instead of malloc's fresh pages (sched/small_alloc.h).
+    mem = sched::SmallAlloc(total);
+    *small_size = static_cast<uint32_t>(total);
+  } else {
+    mem = ::operator new(total, std::align_val_t{a});
+    *small_size = 0;
+  }
   *buf = static_cast<unsigned char*>(mem) + off;
-  *align = a;
+  *align = static_cast<uint32_t>(a);
   return mem;
 }
 
@@ -162,9 +173,14 @@ ChanCore* ChanCore::New(const ElemOps* ops, size_t cap) {
 
 void ChanCore::Free(ChanCore* c) noexcept {
   const size_t a = c->alloc_align_;
+  const size_t small = c->small_size_;
   void* mem = dynamic_cast<void*>(c);  // the most-derived object: what Create allocated
   c->~ChanCore();
-  ::operator delete(mem, std::align_val_t{a});
+  if (small != 0) {
+    sched::SmallFree(mem, small);
+  } else {
+    ::operator delete(mem, std::align_val_t{a});
+  }
 }
 
 void ChanCore::LastHandleGone() noexcept { Free(this); }

@@ -216,7 +216,7 @@ class ChanCore {
 
  private:
   static void* Allocate(size_t header, size_t header_align, const ElemOps* ops, size_t cap,
-                        unsigned char** buf, size_t* align);
+                        unsigned char** buf, uint32_t* align, uint32_t* small_size);
   void* Slot(size_t i) const noexcept { return buf_ + i * elemsize_; }
   bool Full() const noexcept;   // lock-free: "a send would block" (chan.go's full)
   bool Empty() const noexcept;  // lock-free: "a receive would block" (chan.go's empty)
@@ -227,7 +227,11 @@ class ChanCore {
   const size_t elemsize_;
   unsigned char* const buf_;
   const bool timer_chan_;
-  size_t alloc_align_ = 0;
+  // How Create allocated this channel: small_size_ bytes from the runtime's
+  // small-object allocator, or (small_size_ == 0) operator new with
+  // alloc_align_.
+  uint32_t alloc_align_ = 0;
+  uint32_t small_size_ = 0;
   // Written under lock_; read without it by Len and the fast paths.
   std::atomic<size_t> count_{0};
   std::atomic<uint32_t> closed_{0};
@@ -238,10 +242,11 @@ class ChanCore {
 template <typename D, typename... Args>
 D* ChanCore::Create(const ElemOps* ops, size_t cap, Args&&... args) {
   unsigned char* buf = nullptr;
-  size_t align = 0;
-  void* mem = Allocate(sizeof(D), alignof(D), ops, cap, &buf, &align);
+  uint32_t align = 0, small_size = 0;
+  void* mem = Allocate(sizeof(D), alignof(D), ops, cap, &buf, &align, &small_size);
   D* d = ::new (mem) D(ops, cap, buf, std::forward<Args>(args)...);
   d->alloc_align_ = align;
+  d->small_size_ = small_size;
   return d;
 }
 
