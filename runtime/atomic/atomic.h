@@ -69,7 +69,14 @@ class Integer {
     return v_.compare_exchange_strong(old, desired, std::memory_order_seq_cst);
   }
   // Add atomically adds delta (wrapping on overflow) and returns the new value.
-  I Add(I delta) noexcept { return v_.fetch_add(delta, std::memory_order_seq_cst) + delta; }
+  // (fetch_add wraps by definition; the "+ delta" that recomputes the new
+  // value is done unsigned, because a signed overflow there would be
+  // undefined behaviour, which UBSan reports.)
+  I Add(I delta) noexcept {
+    using U = std::make_unsigned_t<I>;
+    const I old = v_.fetch_add(delta, std::memory_order_seq_cst);
+    return static_cast<I>(static_cast<U>(old) + static_cast<U>(delta));
+  }
   // And atomically ANDs in mask and returns the old value.
   I And(I mask) noexcept { return v_.fetch_and(mask, std::memory_order_seq_cst); }
   // Or atomically ORs in mask and returns the old value.
