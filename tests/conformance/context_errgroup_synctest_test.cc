@@ -758,4 +758,28 @@ TEST(Synctest, MisusePanics) {
   });
 }
 
+// errgroup: the first error sticks; a later Wait on the same group returns it again.
+TEST(Errgroup, FirstErrorSticksAcrossWaits) {
+  go::errgroup::Group g;
+  g.Go([] { return absl::InternalError("first"); });
+  EXPECT_EQ(g.Wait(), absl::InternalError("first"));
+  g.Go([] { return absl::OkStatus(); });
+  EXPECT_EQ(g.Wait(), absl::InternalError("first"));
+}
+
+// WithTimeoutCause: after the deadline, Err is DeadlineExceeded and Cause the given cause; a
+// later cancel changes neither.
+TEST(Context, TimeoutCauseSurvivesALaterCancel) {
+  go::synctest::Test([] {
+    auto [ctx, cancel] = ctxpkg::WithTimeoutCause(ctxpkg::Background(), absl::Seconds(1),
+                                                  absl::UnavailableError("slow"));
+    go::Sleep(absl::Seconds(2));
+    EXPECT_EQ(ctx.Err(), kDeadlineExceeded);
+    EXPECT_EQ(ctxpkg::Cause(ctx), absl::UnavailableError("slow"));
+    cancel();
+    EXPECT_EQ(ctx.Err(), kDeadlineExceeded);
+    EXPECT_EQ(ctxpkg::Cause(ctx), absl::UnavailableError("slow"));
+  });
+}
+
 }  // namespace

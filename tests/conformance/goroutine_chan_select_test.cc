@@ -446,4 +446,77 @@ TEST(Select, TwoSelectsRendezvous) {
   EXPECT_TRUE(*got == 21 || *got == -1);
 }
 
+// A select cannot communicate with itself: a send and a receive case on the same unbuffered
+// channel never pair with each other.
+TEST(Select, CannotRendezvousWithItself) {
+  auto ch = MakeChan<int>();
+  EXPECT_EQ(go::Select(go::OnSend(ch, 1), go::OnRecv(ch), go::OnDefault()), 2);
+  go::synctest::Test([] {
+    auto c = MakeChan<int>();
+    auto done = MakeChan<int>(1);
+    go::Go([=] { done.Send(go::Select(go::OnSend(c, 1), go::OnRecv(c))); });
+    go::synctest::Wait();
+    EXPECT_EQ(done.Len(), 0u);  // blocked until someone else receives
+    EXPECT_EQ(c.Recv(), 1);
+    EXPECT_EQ(done.Recv(), 0);
+  });
+}
+
+// Two ready cases on the same channel are two cases: either may be chosen.
+TEST(Select, DuplicateCasesOnOneChannel) {
+  auto ch = MakeChan<int>(1);
+  int counts[2] = {0, 0};
+  for (int i = 0; i < 1000; i++) {
+    ch.Send(i);
+    counts[go::Select(go::OnRecv(ch), go::OnRecv(ch))]++;
+  }
+  EXPECT_GT(counts[0], 350);
+  EXPECT_GT(counts[1], 350);
+}
+
+// A select blocked on a send case panics when that channel is closed.
+TEST(Select, ClosingTheChannelOfABlockedSendCasePanics) {
+  go::synctest::Test([] {
+    auto ch = MakeChan<int>();
+    auto other = MakeChan<int>();
+    auto res = MakeChan<std::string>(1);
+    go::Go([=] {
+      res.Send(PanicText([&] { go::Select(go::OnSend(ch, 1), go::OnRecv(other)); }));
+    });
+    go::synctest::Wait();
+    ch.Close();
+    EXPECT_EQ(res.Recv(), "send on closed channel");
+  });
+}
+
+// Callbacks may take the value as std::optional<T> by value, by const reference, or as auto;
+// range-for may bind by value, auto&& or const auto&; move-only values travel through OnSend
+// and into goroutines.
+TEST(Select, CallbackAndRangeForms) {
+  auto ch = MakeChan<int>(4);
+  ch.Send(1);
+  ch.Send(2);
+  int a = 0;
+  go::Select(go::OnRecv(ch, [&](auto v) { a = *v; }), go::OnDefault());
+  EXPECT_EQ(a, 1);
+  go::Select(go::OnRecv(ch, [&](const std::optional<int>& v) { a = *v; }), go::OnDefault());
+  EXPECT_EQ(a, 2);
+  ch.Send(3);
+  ch.Send(4);
+  ch.Close();
+  int sum = 0;
+  for (auto&& v : ch) sum += v;
+  EXPECT_EQ(sum, 7);
+  auto up = MakeChan<std::unique_ptr<int>>(1);
+  go::Select(go::OnSend(up, std::make_unique<int>(5)));
+  EXPECT_EQ(**up.Recv(), 5);
+  auto done = MakeChan<int>(1);
+  go::Go([p = std::make_unique<int>(9), done] { done.Send(*p); });
+  RecvChan<int> r = done;
+  for (const auto& v : r) {
+    EXPECT_EQ(v, 9);
+    break;
+  }
+}
+
 }  // namespace

@@ -249,4 +249,29 @@ TEST(Time, OutsideABubbleNowIsWallClock) {
   EXPECT_LT(absl::AbsDuration(go::Now() - absl::Now()), Seconds(5));
 }
 
+// Reset re-arms the timer a goroutine is already waiting on: it receives the new arming's value.
+TEST(Time, ResetWhileAReceiverWaits) {
+  go::synctest::Test([] {
+    go::Timer t(Seconds(10));
+    auto got = go::MakeChan<absl::Time>(1);
+    go::Go([=] { got.Send(*t.C().Recv()); });
+    go::synctest::Wait();
+    go::Timer copy = t;
+    EXPECT_TRUE(copy.Reset(Seconds(2)));
+    EXPECT_EQ(got.Recv(), kEpoch + Seconds(2));
+  });
+}
+
+// Ticker.Reset restarts a stopped ticker with the new period, counted from the Reset.
+TEST(Time, TickerResetAfterStopRestarts) {
+  go::synctest::Test([] {
+    go::Ticker tk(Seconds(1));
+    tk.Stop();
+    go::Sleep(Seconds(5));
+    tk.Reset(Seconds(2));
+    EXPECT_EQ(tk.C().Recv(), kEpoch + Seconds(7));
+    tk.Stop();
+  });
+}
+
 }  // namespace
