@@ -11,6 +11,7 @@ A lab is a folder labs/<name>/ whose BUILD.bazel is exactly
         public_tests = ["public_test.cc"],    # visible tests: `bazel test //labs/listdir/...`
         deps = ["//runtime:go", ...],         # what the header and the editable files use
         bad_submissions = ["leaky_ctx", ...], # grading/<name>/bad/<each>/ (see below)
+        good_submissions = ["pool", ...],     # grading/<name>/good/<each>/ (see below)
     )
 
 plus files found by convention in other folders (no BUILD file needed there; //solutions and
@@ -25,6 +26,11 @@ plus files found by convention in other folders (no BUILD file needed there; //s
                                               (`diff -u`, headers a/<file> b/<file>) against
                                               solutions/<name>/<file>; empty if the bug is
                                               elsewhere
+    grading/<name>/good/<good>/<each editable file>
+                                              another correct answer, written independently of
+                                              the solution (another design, other idioms): it
+                                              must score full marks too, which keeps the hidden
+                                              tests from demanding the solution's own choices
 
 Targets the macro declares in labs/<name>:
 
@@ -43,6 +49,7 @@ Targets the macro declares in labs/<name>:
                           build, naming the patch line and the solution line).
     :bad_<bad>_hidden_test  the hidden tests against each known-bad submission ("manual"; the
                           self-check builds them all at once).
+    :good_<good>_hidden_test  the hidden tests against each other correct answer ("manual").
     :public_tests, :hidden_tests  the test sources, compiled once against the header alone.
     :grading_files        filegroup: rubric, hidden tests, bad submissions (for export tools).
 
@@ -99,6 +106,7 @@ def lab(
         deps = [],
         test_deps = [],
         bad_submissions = [],
+        good_submissions = [],
         public_test_size = "small",
         hidden_test_size = "medium"):
     """Declares the lab `name` (see the file comment for the targets and conventions).
@@ -111,6 +119,7 @@ def lab(
       deps: libraries the header and the editable files use (e.g. "//runtime:go", abseil).
       test_deps: extra libraries the public and hidden tests use.
       bad_submissions: names of folders grading/<name>/bad/<each>/ (known-bad submissions).
+      good_submissions: names of folders grading/<name>/good/<each>/ (other correct answers).
       public_test_size: Bazel size of the public test targets.
       hidden_test_size: Bazel size of the hidden test targets.
     """
@@ -230,12 +239,29 @@ def lab(
             tags = ["manual"],
         )
 
+    # Each other correct answer linked with the hidden tests: the self-check requires full
+    # marks from it in every build, as from the solution.
+    for good in good_submissions:
+        cc_test(
+            name = "good_%s_hidden_test" % good,
+            size = hidden_test_size,
+            srcs = ["//grading:%s/good/%s/%s" % (name, good, f) for f in editable],
+            copts = SUBMISSION_COPTS,
+            linkstatic = True,
+            deps = [":hidden_tests", ":api"],
+            tags = ["manual"],
+        )
+
     native.filegroup(
         name = "grading_files",
         srcs = hidden_srcs + ["//grading:%s/rubric.txt" % name] + [
             "//grading:%s/bad/%s/%s" % (name, bad, f)
             for bad in bad_submissions
             for f in [e + ".patch" for e in editable] + ["MANIFEST"]
+        ] + [
+            "//grading:%s/good/%s/%s" % (name, good, f)
+            for good in good_submissions
+            for f in editable
         ],
         visibility = ["//grading:__subpackages__"],
     )

@@ -13,13 +13,17 @@ For every lab (labs/<lab>/ with a lab() call, the template included):
              failure kind it names, if any), in the builds and seeds the manifest gives
              (default: plain; seeds 1 2). Only the named cases run. A known-bad submission is
              a patch against the solution (<editable file>.patch), applied by lab()'s genrule.
+  good/<g>   each other correct answer (full editable files, written independently of the
+             solution) must score full marks like the solution: the hidden tests accept
+             other designs, not only the solution's.
 
 Solutions and known-bad submissions are built through targets the lab() macro declares
-(:hidden_test_solution, :bad_<b>_hidden_test), all of one build flavour in one Bazel command,
+(:hidden_test_solution, :bad_<b>_hidden_test, :good_<g>_hidden_test), all of one build flavour in one Bazel command,
 which compiles them in parallel and shares the compiled objects with `bazel test //...`.
   layout     the lab() call's bad_submissions list matches grading/<lab>/bad/, each of those
              holds exactly MANIFEST and one <editable file>.patch per editable file, manifests
-             parse, and every rubric case exists in the hidden tests.
+             parse, and every rubric case exists in the hidden tests; good_submissions matches
+             grading/<lab>/good/, each holding exactly the editable files.
 
 Prints one PASS/FAIL line per check and ends with "selfcheck: N passed, M failed" (which
 ./course test adds to its totals); exit status 1 if anything failed.
@@ -94,6 +98,18 @@ def check_layout(lab, tally):
                 manifests[b] = labspec.parse_manifest(f.read(), path, lab)
         except (OSError, labspec.SpecError) as e:
             tally.check(False, "%s: layout: bad/%s/MANIFEST" % (lab.name, b), str(e))
+    good_dir = os.path.join(lab.grading_folder, "good")
+    folders = sorted(os.listdir(good_dir)) if os.path.isdir(good_dir) else []
+    declared = sorted(lab.good_submissions)
+    if folders or declared:
+        tally.check(folders == declared, "%s: layout: good_submissions in labs/%s/BUILD.bazel "
+                    "match grading/%s/good/" % (lab.name, lab.name, lab.name),
+                    "" if folders == declared else "declared %s, folders %s" % (declared, folders))
+    for g in folders:
+        present = sorted(os.listdir(os.path.join(good_dir, g)))
+        if present != sorted(lab.editable):
+            tally.check(False, "%s: layout: good/%s holds %s" % (lab.name, g, " ".join(lab.editable)),
+                        "found: %s" % " ".join(present))
     return manifests
 
 
@@ -130,6 +146,30 @@ def check_bad(grader, lab, b, m, binaries, tally):
         "\n".join(problems) if problems else "%.1f s" % secs)
 
 
+def check_full_marks(grader, lab, what, folder, label, binaries, build_errors, builds, tally):
+    """Grades a correct answer (prebuilt binaries): it must score full marks everywhere."""
+    name = lab.name
+    if (name, what) in build_errors:
+        tally.check(False, "%s: %s builds" % (name, what),
+                    report._cap(build_errors[(name, what)], 4000))
+        return
+    start = time.monotonic()
+    # The grader's default matrix (plain seeds 1 2 3, sanitizers 1 2).
+    options = engine.Options(builds=builds, seeds=[1, 2, 3], sanitizer_seeds=[1, 2])
+    result = grader.grade_prebuilt(lab, binaries[(name, what)], options, folder, label)
+    if what == "solution":
+        notes = [n for n in result.notes if "rubric case" in n or "not in the rubric" in n]
+        tally.check(not notes, "%s: layout: rubric and hidden tests agree" % name,
+                    "\n".join(notes))
+    bad = failing_cases(result)
+    detail = "\n".join("%s: %s\n%s" % (c.case.name, ", ".join(c.kinds),
+                                       report.failure_details(c, limit=1500))
+                       for c in bad)
+    tally.check(not bad, "%s: %s scores %s/%s (%s)" % (
+        name, what, report._fmt_points(result.score), report._fmt_points(result.max_score),
+        options.describe_seeds()), detail or "%.0f s" % (time.monotonic() - start))
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="grading/selfcheck.py", description=__doc__.split("\n")[0])
     p.add_argument("--lab", action="append", help="check only this lab (repeatable)")
@@ -162,6 +202,9 @@ def main(argv=None):
         for build in sol_builds:
             wanted.setdefault(build, []).append(((lab.name, "solution"),
                                                  "//labs/%s:hidden_test_solution" % lab.name))
+            for g in lab.good_submissions:
+                wanted[build].append(((lab.name, "good/" + g),
+                                      "//labs/%s:good_%s_hidden_test" % (lab.name, g)))
         for b, m in sorted(manifests[lab.name].items()):
             for build in m.builds:
                 wanted.setdefault(build, []).append(((lab.name, b),
@@ -187,26 +230,12 @@ def main(argv=None):
 
     for lab in labs:
         name = lab.name
-        # 2. The solution: full marks in every build and seed.
-        if (name, "solution") in build_errors:
-            tally.check(False, "%s: solution builds" % name,
-                        report._cap(build_errors[(name, "solution")], 4000))
-        else:
-            start = time.monotonic()
-            # The grader's default matrix (plain seeds 1 2 3, sanitizers 1 2).
-            options = engine.Options(builds=sol_builds, seeds=[1, 2, 3], sanitizer_seeds=[1, 2])
-            result = grader.grade_prebuilt(lab, binaries[(name, "solution")], options,
-                                           lab.solution_folder, "solutions/%s" % name)
-            notes = [n for n in result.notes if "rubric case" in n or "not in the rubric" in n]
-            tally.check(not notes, "%s: layout: rubric and hidden tests agree" % name,
-                        "\n".join(notes))
-            bad = failing_cases(result)
-            detail = "\n".join("%s: %s\n%s" % (c.case.name, ", ".join(c.kinds),
-                                               report.failure_details(c, limit=1500))
-                               for c in bad)
-            tally.check(not bad, "%s: solution scores %s/%s (%s)" % (
-                name, report._fmt_points(result.score), report._fmt_points(result.max_score),
-                options.describe_seeds()), detail or "%.0f s" % (time.monotonic() - start))
+        # 2. The solution, and every other correct answer: full marks in every build and seed.
+        for what, folder, label in [("solution", lab.solution_folder, "solutions/%s" % name)] + [
+                ("good/" + g, os.path.join(lab.grading_folder, "good", g),
+                 "grading/%s/good/%s" % (name, g)) for g in lab.good_submissions]:
+            check_full_marks(grader, lab, what, folder, label, binaries, build_errors, sol_builds,
+                             tally)
 
         # 3. The skeleton scores zero. Graded through the grader's own path (the generated
         #    repository and --override_repository), exactly as a student's submission is.

@@ -54,6 +54,7 @@ class Lab:
     public_tests: list
     bad_submissions: list
     cases: list  # [Case], rubric order
+    good_submissions: list = dataclasses.field(default_factory=list)
 
     @property
     def folder(self):
@@ -137,7 +138,8 @@ def load_lab(repo, name):
         cases = parse_rubric(f.read(), rubric_path)
     return Lab(name=name, repo=repo, hdrs=args["hdrs"], editable=args["editable"],
                public_tests=args["public_tests"],
-               bad_submissions=list(args.get("bad_submissions", [])), cases=cases)
+               bad_submissions=list(args.get("bad_submissions", [])), cases=cases,
+               good_submissions=list(args.get("good_submissions", [])))
 
 
 def parse_rubric(text, path="rubric.txt"):
