@@ -44,6 +44,12 @@ void ExpectGoroutinesExit(int before, std::string_view after_what) {
                          << absl::FormatDuration(bound) << " after " << after_what;
 }
 
+// Timers armed process-wide: context deadlines (WithTimeout, WithDeadline) and time channels
+// (Timer, Ticker, After). A cancelled context or a stopped timer is no longer counted.
+int64_t ArmedTimers() {
+  return context::internal::ArmedTimersForTest() + go::time_internal::PendingTimers();
+}
+
 // Runs f on a goroutine and waits up to `bound`; if it has not returned by then, reports
 // `what`, calls unblock() and waits again (so no goroutine of the test outlives it).
 bool ReturnsWithin(absl::Duration bound, std::function<void()> f, std::string_view what,
@@ -203,6 +209,7 @@ TEST(WaitContext, WaiterDoesNotTouchTheWaitGroupAfterItIsFreed) {
 TEST(WaitTimeout, ReturnsOkWhenTheGroupFinishesFirst) {
   lab_testing::InBubble([] {
     const int before = go::NumGoroutine();
+    const int64_t timers_before = ArmedTimers();
     auto wg = std::make_shared<WaitGroup>();
     wg->Add(2);
     DoneAfter(wg, absl::Milliseconds(10));
@@ -214,8 +221,12 @@ TEST(WaitTimeout, ReturnsOkWhenTheGroupFinishesFirst) {
     EXPECT_TRUE(st.ok()) << st;
     EXPECT_GE(go::Now() - start, absl::Milliseconds(15)) << "returned before the group finished";
     EXPECT_LT(go::Now() - start, kPrompt) << "returned long after the group finished";
-    // Nothing may keep running until the hour is up (a goroutine sleeping out the timeout).
+    // Nothing may keep running until the hour is up (a goroutine sleeping out the timeout),
+    // and no timer stays armed for it (a WithTimeout context that was never cancelled).
     ExpectGoroutinesExit(before, "WaitTimeout returned OK (its 1 h timeout is irrelevant now)");
+    EXPECT_EQ(ArmedTimers(), timers_before)
+        << "LEAKED TIMER: WaitTimeout returned OK but left its 1 h timer armed (cancel the "
+           "context, or stop the timer, on every path out)";
   });
 }
 
