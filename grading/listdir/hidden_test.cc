@@ -170,6 +170,14 @@ TEST(ListDirectory, StopsWhenCancelledWhileNobodyReceives) {
     ExpectGoroutinesExit(before, "ctx was cancelled while nobody was receiving");
     Items rest = Drain(ch, "after cancel");
     EXPECT_LT(rest.size(), 497u) << "the goroutine kept listing after ctx was cancelled";
+
+    // The same when the item waiting for a receiver is an error (a missing directory).
+    auto [ctx2, cancel2] = context::WithCancel(context::Background());
+    auto ch2 = ListDirectory(ctx2, t.Path("nope"));
+    go::synctest::Wait();  // the goroutine is blocked offering the NOT_FOUND item
+    cancel2();
+    ExpectGoroutinesExit(before, "ctx was cancelled while an error item waited for a receiver");
+    Drain(ch2, "after cancel (error item)");
   });
 }
 
