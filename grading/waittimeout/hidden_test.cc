@@ -347,6 +347,17 @@ TEST(RunWorkers, ReturnsOkWhenEveryTaskFinishes) {
     // No tasks at all is fine too.
     EXPECT_TRUE(RunWorkers(context::Background(), {}, absl::Seconds(1)).ok());
     ExpectGoroutinesExit(before, "RunWorkers returned OK");
+
+    // Under a long-lived parent, nothing stays linked once RunWorkers returned OK: a derived
+    // context that is never cancelled lives in its parent's child list until the parent ends.
+    auto [parent, cancel_parent] = context::WithCancel(context::Background());
+    std::vector<Task> quick;
+    for (int i = 0; i < 3; i++) quick.push_back([](context::Context) {});
+    EXPECT_TRUE(RunWorkers(parent, std::move(quick), absl::Seconds(1)).ok());
+    EXPECT_EQ(context::internal::NumChildrenForTest(parent), 0u)
+        << "LEAKED CONTEXT: RunWorkers returned OK but left a context it derived linked under "
+           "ctx (call its cancel function on every path out)";
+    cancel_parent();
   });
 }
 
