@@ -306,6 +306,34 @@ class ReportTest(unittest.TestCase):
         ET.fromstring(report.junit(r))
 
 
+class OutSymlinkFlagsTest(unittest.TestCase):
+    """The grader keeps Bazel from repointing the working tree's bazel-out (Bazel 4-7)."""
+
+    def flags_for(self, version_line):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        fake = os.path.join(d, "bazel")
+        with open(fake, "w") as f:
+            f.write("#!/bin/sh\necho '%s'\n" % version_line)
+        os.chmod(fake, 0o755)
+        bazel_mod._OUT_SYMLINK_FLAGS = None
+        self.addCleanup(setattr, bazel_mod, "_OUT_SYMLINK_FLAGS", None)
+        return bazel_mod.out_symlink_flags(fake)
+
+    def test_debian_bazel_4_without_a_version_gets_the_flag(self):
+        self.assertEqual(self.flags_for("bazel no_version"),
+                         ["--experimental_no_product_name_out_symlink"])
+
+    def test_bazel_6_and_7_get_it(self):
+        self.assertEqual(self.flags_for("bazel 6.4.0"),
+                         ["--experimental_no_product_name_out_symlink"])
+        self.assertEqual(self.flags_for("bazel 7.1.1"),
+                         ["--experimental_no_product_name_out_symlink"])
+
+    def test_bazel_8_does_not(self):
+        self.assertEqual(self.flags_for("bazel 8.0.0"), [])
+
+
 class SubmissionTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="submission_test.")

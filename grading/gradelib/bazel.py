@@ -20,7 +20,8 @@ Grading uses its own output bases, one per build flavour (plain, tsan, asan), so
 waits for, or restarts, the Bazel server of the student's own builds, and the three builds
 run at the same time (one Bazel command compiles one submission file at a time; three keep
 both cores busy). `--symlink_prefix` puts the convenience symlinks under the cache instead of
-bazel-* in the working tree. Everything lives in one folder per working tree,
+bazel-* in the working tree (and, before Bazel 7, --experimental_no_product_name_out_symlink
+keeps Bazel from repointing the tree's own bazel-out at the grader's output base). Everything lives in one folder per working tree,
 ~/.cache/go-course/grade/<hash of the tree's path>/ (output-base-<build>/, submissions/<lab>/,
 links/): an output base serves one workspace, and two checkouts must not share one. The
 shared disk cache (.bazelrc) keeps the three from compiling the same object twice.
@@ -51,6 +52,29 @@ class BuildResult:
     timed_out: bool = False
 
 
+_OUT_SYMLINK_FLAGS = None
+
+
+def out_symlink_flags(bazel="bazel"):
+    """Flags that keep `bazel-out` out of the working tree under --symlink_prefix.
+
+    Bazel 4-6 create <workspace>/bazel-out even with --symlink_prefix unless told not to; Bazel
+    7 names it with the prefix (the flag became a no-op there) and Bazel 8 dropped the flag.
+    Debian's Bazel 4 says "bazel no_version": an unknown version gets the flag."""
+    global _OUT_SYMLINK_FLAGS
+    if _OUT_SYMLINK_FLAGS is None:
+        try:
+            out = subprocess.run([bazel, "--version"], capture_output=True, text=True,
+                                 timeout=60).stdout
+            m = re.search(r"(\d+)\.", out)
+            major = int(m.group(1)) if m else 0
+        except (OSError, subprocess.SubprocessError):
+            major = 0
+        _OUT_SYMLINK_FLAGS = (["--experimental_no_product_name_out_symlink"]
+                              if major < 8 else [])
+    return list(_OUT_SYMLINK_FLAGS)
+
+
 def default_cache_dir():
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "go-course")
@@ -63,11 +87,11 @@ class Builder:
         self.cache_dir = os.path.join(cache_dir or default_cache_dir(), "grade", tree)
         self.output_base = output_base or os.path.join(self.cache_dir, "output-base")
         self.bazel = bazel
+        self._lock_file = None
 
     def output_base_for(self, build):
         """Each build flavour has its own output base (and Bazel server): they build at once."""
         return "%s-%s" % (self.output_base.rstrip("/"), build)
-        self._lock_file = None
 
     def lock(self, on_wait=None):
         """Holds an exclusive lock on the output base for this process's lifetime.
@@ -136,8 +160,9 @@ class Builder:
                  "build"]
                 + BUILD_CONFIGS[build]
                 + ["--override_repository=%s=%s" % (self.repo_name(lab), self.submission_dir(lab)),
-                   "--symlink_prefix=" + self.link_prefix(build),
-                   "--color=no", "--curses=no", "--show_progress_rate_limit=2",
+                   "--symlink_prefix=" + self.link_prefix(build)]
+                + out_symlink_flags(self.bazel)
+                + ["--color=no", "--curses=no", "--show_progress_rate_limit=2",
                    # Warnings and errors of the submission and of the project; not of gtest.
                    "--output_filter=^(//|@%s//)" % self.repo_name(lab)]
                 + (targets or ["//labs/%s:hidden_test" % lab]))
@@ -152,8 +177,8 @@ class Builder:
         self-check's known-bad submissions). Returns a BuildResult (binary unset)."""
         cmd = ([self.bazel, "--output_base=" + self.output_base_for(build), "--max_idle_secs=900",
                 "build", "--keep_going"] + BUILD_CONFIGS[build]
-               + ["--symlink_prefix=" + self.link_prefix(build), "--color=no", "--curses=no",
-                  "--show_progress_rate_limit=10"] + list(targets))
+               + ["--symlink_prefix=" + self.link_prefix(build)] + out_symlink_flags(self.bazel)
+               + ["--color=no", "--curses=no", "--show_progress_rate_limit=10"] + list(targets))
         return self._run(cmd, build, "", timeout, None)
 
     def build(self, lab, build, timeout=3600, on_progress=None):
