@@ -2,6 +2,7 @@
 // signal handlers behind them (stack overflow on an alternate signal stack,
 // SIGQUIT dumps).
 #include <cxxabi.h>
+#include <unwind.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -12,6 +13,7 @@
 #include <cstdlib>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "absl/debugging/symbolize.h"
 #include "absl/strings/str_format.h"
@@ -65,8 +67,60 @@ namespace {
 std::string Symbol(void* pc) {
   char buf[512];
   // pc - 1: a return address points after the call instruction.
-  if (absl::Symbolize(static_cast<char*>(pc) - 1, buf, sizeof(buf))) return buf;
-  return absl::StrFormat("%p", pc);
+  if (!absl::Symbolize(static_cast<char*>(pc) - 1, buf, sizeof(buf))) {
+    return absl::StrFormat("%p", pc);
+  }
+  if (buf[0] == '_' && buf[1] == 'Z') {
+    // abseil's demangler gives up on some names (ABI tags such as [abi:cxx11]); the C++
+    // runtime's does not.
+    int status = 0;
+    if (char* d = abi::__cxa_demangle(buf, nullptr, nullptr, &status)) {
+      std::string name = d;
+      free(d);
+      return name;
+    }
+  }
+  return buf;
+}
+
+// The running goroutine's frames from the throw site down, for the panic report. The
+// terminate handler runs on the throwing goroutine's stack before any unwinding
+// (GoroutineMain is noexcept), but the C++ runtime's frames between it and the throw have no
+// frame pointers, so this walk uses the unwinder's tables (DWARF CFI) instead of rbp. It
+// skips the report's own frames: everything up to __cxa_throw (or __cxa_rethrow), or up to
+// the terminate handler when nothing was thrown.
+struct UnwindFrames {
+  void* pc[64];
+  int n = 0;
+};
+
+_Unwind_Reason_Code CollectFrame(struct _Unwind_Context* ctx, void* arg) {
+  auto* f = static_cast<UnwindFrames*>(arg);
+  const uintptr_t pc = _Unwind_GetIP(ctx);
+  if (pc == 0 || f->n == 64) return _URC_END_OF_STACK;
+  f->pc[f->n++] = reinterpret_cast<void*>(pc);
+  return _URC_NO_REASON;
+}
+
+std::string PanickingFrames() {
+  UnwindFrames f;
+  _Unwind_Backtrace(&CollectFrame, &f);
+  std::vector<std::string> names;
+  for (int i = 0; i < f.n; i++) names.push_back(Symbol(f.pc[i]));
+  size_t start = 0;
+  for (size_t i = 0; i < names.size(); i++) {
+    if (names[i].find("TerminateHandler") != std::string::npos && start == 0) start = i + 1;
+    if (names[i].find("__cxa_throw") != std::string::npos ||
+        names[i].find("__cxa_rethrow") != std::string::npos) {
+      start = i + 1;
+    }
+  }
+  std::string out;
+  for (size_t i = start; i < names.size(); i++) {
+    absl::StrAppendFormat(&out, "\t%s\n", names[i]);
+    if (names[i].find("GoroutineMain") != std::string::npos) break;  // the fiber's bottom
+  }
+  return out;
 }
 
 // Walks the frame-pointer chain of a parked fiber. Reads another fiber's
@@ -101,7 +155,8 @@ uintptr_t ParkedFramePointer(const G* g) {
   return sp[6];
 }
 
-void AppendG(std::string* out, G* g, bool running_here) {
+// frames: if set, the running goroutine's frames (instead of a frame-pointer walk from here).
+void AppendG(std::string* out, G* g, bool running_here, const std::string* frames = nullptr) {
   const int64_t id = g->id.load(std::memory_order_relaxed);
   GStatus st = g->status.load(std::memory_order_relaxed);
   std::string state;
@@ -133,7 +188,11 @@ void AppendG(std::string* out, G* g, bool running_here) {
       AppendFrames(out, g, ParkedFramePointer(g), 32);
     }
   } else if (running_here && !g->is_thread) {
-    AppendFrames(out, g, reinterpret_cast<uintptr_t>(__builtin_frame_address(0)), 48);
+    if (frames != nullptr) {
+      *out += *frames;
+    } else {
+      AppendFrames(out, g, reinterpret_cast<uintptr_t>(__builtin_frame_address(0)), 48);
+    }
   }
   if (!g->is_thread) {
     if (const char* f = g->created_file.load(std::memory_order_relaxed)) {
@@ -212,6 +271,7 @@ void QuitHandler(int) { g_sigquit.store(true); }
 
 void TerminateHandler();
 std::terminate_handler g_old_terminate = nullptr;
+std::string DumpGoroutinesWith(const G* highlight, const std::string* highlight_frames);
 
 void TerminateHandler() {
   G* g = CurrentGoroutine();
@@ -232,18 +292,23 @@ void TerminateHandler() {
     msg += "std::terminate called";
   }
   msg += "\n\n";
-  msg += DumpGoroutines(g);
+  const std::string frames = PanickingFrames();
+  msg += DumpGoroutinesWith(g, &frames);
   WriteAll(2, msg);
   _exit(2);
 }
 
 }  // namespace
 
-std::string DumpGoroutines(const G* highlight) {
+std::string DumpGoroutines(const G* highlight) { return DumpGoroutinesWith(highlight, nullptr); }
+
+namespace {
+
+std::string DumpGoroutinesWith(const G* highlight, const std::string* highlight_frames) {
   std::string out;
   G* self = CurrentGoroutine();
   if (highlight) {
-    AppendG(&out, const_cast<G*>(highlight), highlight == self);
+    AppendG(&out, const_cast<G*>(highlight), highlight == self, highlight_frames);
     out += "\n";
   }
   ForEachG([&](G* g) {
@@ -253,6 +318,8 @@ std::string DumpGoroutines(const G* highlight) {
   });
   return out;
 }
+
+}  // namespace
 
 void Fatal(const std::string& msg, bool dump) {
   std::string out = "fatal error: " + msg + "\n";

@@ -267,10 +267,14 @@ void SwitchOutRunnable(G* g, SwitchReason why) {
   g->status.store(GStatus::kRunning, std::memory_order_relaxed);
 }
 
-void GoroutineMain(void* arg) noexcept {
-  // noexcept: an exception escaping the goroutine calls std::terminate
-  // *without unwinding*, so the terminate handler (panic.cc) can report it
-  // like a Go panic, with the throwing frames still on the stack.
+void GoroutineMain(void* arg) {
+  // Deliberately not noexcept: an exception escaping the goroutine finds no
+  // handler at all (the unwinder stops at go_ctx_trampoline, whose return
+  // address is marked undefined), so __cxa_throw calls std::terminate before
+  // any unwinding, and the terminate handler (panic.cc) reports it like a Go
+  // panic with the throwing frames still on the stack. (With noexcept here,
+  // GCC unwinds up to this frame first, running every cleanup on the way and
+  // discarding the frames that say where the panic happened.)
   G* g = static_cast<G*>(arg);
   san::FinishSwitch(nullptr);
   san::Acquire(&g->tsan_sync);  // the `go` statement happens before the start

@@ -228,6 +228,21 @@ TEST(SchedDeathTest, GoPanicMessageIsGos) {
       ::testing::ExitedWithCode(2), "panic: send on closed channel");
 }
 
+[[gnu::noinline]] void PanicsHere() { throw Panic("from PanicsHere"); }
+
+// Like Go's report, the panicking goroutine's frames start where it panicked: the walk goes
+// through the C++ runtime's throw machinery (no frame pointers there) with the unwinder.
+TEST(SchedDeathTest, PanicReportStartsAtTheThrowSite) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        Go([] { PanicsHere(); });
+        std::this_thread::sleep_for(std::chrono::seconds(30));
+      },
+      ::testing::ExitedWithCode(2),
+      "panic: from PanicsHere\n\ngoroutine [0-9]+ \\[running\\]:\n\t[^\n]*PanicsHere");
+}
+
 TEST(SchedDeathTest, ExitWithParkedGoroutinesIsClean) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(
