@@ -122,8 +122,12 @@ TEST(TimerTest, ResetNeverLetsAStaleValueThrough) {
     Sleep(absl::Milliseconds(5));
     EXPECT_TRUE(t.Reset(absl::Hours(1)));   // the undelivered value is discarded
     EXPECT_EQ(Poll(t.C()), std::nullopt);
-    EXPECT_TRUE(t.Reset(absl::Milliseconds(1)));  // the 1h arming was pending
+    // `before` is read before the Reset: the value is the new arming's due time, at least
+    // `before` + 1 ms, whereas a stale one would be from about 5 ms earlier. (Reading the
+    // clock after the Reset raced with the 1 ms: a loaded machine can take longer than that
+    // between the two calls, and the due time then precedes the reading.)
     const absl::Time before = Now();
+    EXPECT_TRUE(t.Reset(absl::Milliseconds(1)));  // the 1h arming was pending
     std::optional<absl::Time> v = t.C().Recv();
     ASSERT_TRUE(v.has_value());
     EXPECT_GE(*v, before);  // from the new arming, not the first one
