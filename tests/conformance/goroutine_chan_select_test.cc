@@ -2,6 +2,7 @@
 // Every case names the Go rule it checks (the Go spec, "Channel types", "Send statements",
 // "Receive operator", "Select statements", "Close"; and the runtime package).
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -33,6 +34,14 @@ void Join(const Chan<std::monostate>& done, int n) {
   for (int i = 0; i < n; i++) ASSERT_TRUE(done.Recv().has_value());
 }
 
+// Waits (up to 30 s of real time, for loaded sanitizer runs) until at most n goroutines live.
+void WaitForGoroutinesAtMost(int n) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (go::NumGoroutine() > n && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 // --- goroutines --------------------------------------------------------------------------------
 
 // Go: a go statement runs the function in a new goroutine; its effects before a channel send
@@ -51,7 +60,7 @@ TEST(Goroutines, RunAndCommunicateThroughAChannel) {
 // runtime.NumGoroutine counts live goroutines: blocked ones count, exited ones do not.
 TEST(Goroutines, NumGoroutineCountsLiveOnes) {
   // This test's thread is not a goroutine; let the previous tests' goroutines finish exiting.
-  for (int i = 0; i < 100000 && go::NumGoroutine() > 0; i++) go::Gosched();
+  WaitForGoroutinesAtMost(0);
   const int base = go::NumGoroutine();
   EXPECT_EQ(base, 0);
   auto release = MakeChan<std::monostate>();
@@ -69,7 +78,7 @@ TEST(Goroutines, NumGoroutineCountsLiveOnes) {
   release.Close();
   Join(exited, 10);
   // An exiting goroutine may still be finishing its last steps: wait for the count, boundedly.
-  for (int i = 0; i < 100000 && go::NumGoroutine() > base; i++) go::Gosched();
+  WaitForGoroutinesAtMost(base);
   EXPECT_EQ(go::NumGoroutine(), base);
 }
 
