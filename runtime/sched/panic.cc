@@ -84,8 +84,8 @@ std::string Symbol(void* pc) {
 }
 
 // The running goroutine's frames from the throw site down, for the panic report. The
-// terminate handler runs on the throwing goroutine's stack before any unwinding
-// (GoroutineMain is noexcept), but the C++ runtime's frames between it and the throw have no
+// terminate handler runs on the throwing goroutine's stack before any unwinding (no handler
+// exists: see GoroutineMain), but the C++ runtime's frames between it and the throw have no
 // frame pointers, so this walk uses the unwinder's tables (DWARF CFI) instead of rbp. It
 // skips the report's own frames: everything up to __cxa_throw (or __cxa_rethrow), or up to
 // the terminate handler when nothing was thrown.
@@ -269,9 +269,24 @@ void SegvHandler(int sig, siginfo_t* info, void* uctx) {
 
 void QuitHandler(int) { g_sigquit.store(true); }
 
+// DumpGoroutines, with the highlighted goroutine's frames given (not walked from here).
+std::string DumpGoroutinesWith(const G* highlight, const std::string* highlight_frames) {
+  std::string out;
+  G* self = CurrentGoroutine();
+  if (highlight) {
+    AppendG(&out, const_cast<G*>(highlight), highlight == self, highlight_frames);
+    out += "\n";
+  }
+  ForEachG([&](G* g) {
+    if (g == highlight) return;
+    AppendG(&out, g, g == self);
+    out += "\n";
+  });
+  return out;
+}
+
 void TerminateHandler();
 std::terminate_handler g_old_terminate = nullptr;
-std::string DumpGoroutinesWith(const G* highlight, const std::string* highlight_frames);
 
 void TerminateHandler() {
   G* g = CurrentGoroutine();
@@ -301,25 +316,6 @@ void TerminateHandler() {
 }  // namespace
 
 std::string DumpGoroutines(const G* highlight) { return DumpGoroutinesWith(highlight, nullptr); }
-
-namespace {
-
-std::string DumpGoroutinesWith(const G* highlight, const std::string* highlight_frames) {
-  std::string out;
-  G* self = CurrentGoroutine();
-  if (highlight) {
-    AppendG(&out, const_cast<G*>(highlight), highlight == self, highlight_frames);
-    out += "\n";
-  }
-  ForEachG([&](G* g) {
-    if (g == highlight) return;
-    AppendG(&out, g, g == self);
-    out += "\n";
-  });
-  return out;
-}
-
-}  // namespace
 
 void Fatal(const std::string& msg, bool dump) {
   std::string out = "fatal error: " + msg + "\n";

@@ -6,7 +6,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -385,14 +384,14 @@ void MaybePreemptSlow() {
 }
 
 void PreemptPointSlow() {
-  M* m = LoadM();
-  if (!m || !m->p || !m->p->preempt.load(std::memory_order_relaxed)) return;
-  // Inside a SyscallGuard the P may already belong to another M (sysmon's
-  // handoff): only the guard's destructor may give this goroutine up.
-  if (m->oldp != nullptr) return;
+  // OwnedP is null inside a SyscallGuard, where the P may already belong to
+  // another M (sysmon's handoff): only the guard's destructor may give this
+  // goroutine up there.
+  P* p = OwnedP();
+  if (!p || !p->preempt.load(std::memory_order_relaxed)) return;
   G* g = LoadG();
   if (!g || g->bubble) return;
-  m->p->preempt.store(false, std::memory_order_relaxed);
+  p->preempt.store(false, std::memory_order_relaxed);
   SwitchOutRunnable(g, SwitchReason::kPreempt);
 }
 
