@@ -98,6 +98,19 @@ def _submission_repo(name):
     # (labs/_template).
     return "lab_%s_submission" % name
 
+def _hidden_test_of(name, srcs, size):
+    """The hidden tests linked with a stored submission's editable files (a known-bad or an
+    other correct one), compiled like a student's ("manual": the self-check builds them)."""
+    cc_test(
+        name = name,
+        size = size,
+        srcs = srcs,
+        copts = SUBMISSION_COPTS,
+        linkstatic = True,
+        deps = [":hidden_tests", ":api"],
+        tags = ["manual"],
+    )
+
 def lab(
         name,
         hdrs,
@@ -229,27 +242,19 @@ def lab(
             # Not "manual": `bazel build //...` applies every patch, so a solution edit that
             # breaks one fails there, naming the hunk, not only in the self-check.
         )
-        cc_test(
+        _hidden_test_of(
             name = "bad_%s_hidden_test" % bad,
-            size = hidden_test_size,
             srcs = outs,
-            copts = SUBMISSION_COPTS,
-            linkstatic = True,
-            deps = [":hidden_tests", ":api"],
-            tags = ["manual"],
+            size = hidden_test_size,
         )
 
     # Each other correct answer linked with the hidden tests: the self-check requires full
     # marks from it in every build, as from the solution.
     for good in good_submissions:
-        cc_test(
+        _hidden_test_of(
             name = "good_%s_hidden_test" % good,
-            size = hidden_test_size,
             srcs = ["//grading:%s/good/%s/%s" % (name, good, f) for f in editable],
-            copts = SUBMISSION_COPTS,
-            linkstatic = True,
-            deps = [":hidden_tests", ":api"],
-            tags = ["manual"],
+            size = hidden_test_size,
         )
 
     native.filegroup(
