@@ -18,7 +18,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "runtime/go.h"
-#include "tests/conformance/panic_text.h"
+#include "tests/conformance/conformance.h"
 
 namespace {
 
@@ -27,12 +27,11 @@ namespace ctxpkg = go::context;
 const absl::Status kCanceled = absl::CancelledError("context canceled");
 const absl::Status kDeadlineExceeded = absl::DeadlineExceededError("context deadline exceeded");
 
-const absl::Time kEpoch =
-    absl::FromCivil(absl::CivilSecond(2000, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+using conformance::kEpoch;
 
 // Done channel state, without blocking: closed (a receive proceeds at once) or not.
 bool IsClosed(const go::RecvChan<std::monostate>& done) {
-  return go::Select(go::OnRecv(done), go::OnDefault()) == 0;
+  return conformance::ReceivesAtOnce(done);
 }
 
 // Keys live as long as the program: a context remembers its key's address.

@@ -17,7 +17,7 @@
 
 #include "gtest/gtest.h"
 #include "runtime/go.h"
-#include "tests/conformance/panic_text.h"
+#include "tests/conformance/conformance.h"
 
 namespace {
 
@@ -323,7 +323,8 @@ TEST(Channels, PlainThreadsAndGoroutinesTalk) {
 TEST(Select, DefaultWhenNothingIsReady) {
   auto ch = MakeChan<int>();
   bool ran_default = false;
-  int picked = go::Select(go::OnRecv(ch, [] { FAIL(); }), go::OnDefault([&] { ran_default = true; }));
+  int picked =
+      go::Select(go::OnRecv(ch, [] { FAIL(); }), go::OnDefault([&] { ran_default = true; }));
   EXPECT_EQ(picked, 1);
   EXPECT_TRUE(ran_default);
 }

@@ -19,7 +19,7 @@
 
 #include "gtest/gtest.h"
 #include "runtime/go.h"
-#include "tests/conformance/panic_text.h"
+#include "tests/conformance/conformance.h"
 
 namespace {
 

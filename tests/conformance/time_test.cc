@@ -10,7 +10,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "runtime/go.h"
-#include "tests/conformance/panic_text.h"
+#include "tests/conformance/conformance.h"
 
 namespace {
 
@@ -19,13 +19,8 @@ using conformance::PanicText;
 using absl::Milliseconds;
 using absl::Seconds;
 
-// Receives from c if that does not block; true if it did (a value was waiting).
-bool Ready(const go::RecvChan<absl::Time>& c) {
-  return go::Select(go::OnRecv(c), go::OnDefault()) == 0;
-}
-
-const absl::Time kEpoch =
-    absl::FromCivil(absl::CivilSecond(2000, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+using conformance::kEpoch;
+using conformance::ReceivesAtOnce;
 
 // time.Sleep pauses for at least d; in a bubble, exactly d of virtual time.
 TEST(Time, SleepAdvancesTheClockByD) {
@@ -60,11 +55,11 @@ TEST(Time, SleepersWakeInDeadlineOrder) {
 TEST(Time, AfterDeliversTheTimeOnce) {
   go::synctest::Test([] {
     auto c = go::After(Seconds(5));
-    EXPECT_FALSE(Ready(c));
+    EXPECT_FALSE(ReceivesAtOnce(c));
     std::optional<absl::Time> t = c.Recv();
     ASSERT_TRUE(t.has_value());
     EXPECT_EQ(*t, kEpoch + Seconds(5));
-    EXPECT_FALSE(Ready(c));  // one value only; the channel is never closed
+    EXPECT_FALSE(ReceivesAtOnce(c));  // one value only; the channel is never closed
   });
 }
 
@@ -87,7 +82,7 @@ TEST(Time, TimerFiresOnce) {
     EXPECT_EQ(t.C().Len(), 0u);
     EXPECT_EQ(t.C().Recv(), kEpoch + Seconds(2));
     go::Sleep(Seconds(10));
-    EXPECT_FALSE(Ready(t.C()));
+    EXPECT_FALSE(ReceivesAtOnce(t.C()));
   });
 }
 
@@ -105,7 +100,7 @@ TEST(Time, StopBeforeFiringPreventsDelivery) {
     go::Timer t(Seconds(1));
     EXPECT_TRUE(t.Stop());
     go::Sleep(Seconds(5));
-    EXPECT_FALSE(Ready(t.C()));
+    EXPECT_FALSE(ReceivesAtOnce(t.C()));
     EXPECT_FALSE(t.Stop());  // already stopped
   });
 }
@@ -126,9 +121,9 @@ TEST(Time, StopDiscardsAnUnreceivedValue) {
     go::Timer t(Seconds(1));
     go::Sleep(Seconds(2));  // expired, nobody received
     EXPECT_TRUE(t.Stop());
-    EXPECT_FALSE(Ready(t.C()));
+    EXPECT_FALSE(ReceivesAtOnce(t.C()));
     go::Sleep(Seconds(2));
-    EXPECT_FALSE(Ready(t.C()));
+    EXPECT_FALSE(ReceivesAtOnce(t.C()));
   });
 }
 
@@ -199,8 +194,8 @@ TEST(Time, TickerDropsTicksForSlowReceivers) {
   go::synctest::Test([] {
     go::Ticker tk(Seconds(1));
     go::Sleep(Milliseconds(5500));  // ticks at 1..5 s; only one can wait
-    EXPECT_TRUE(Ready(tk.C()));     // one tick was waiting
-    EXPECT_FALSE(Ready(tk.C()));    // and only one
+    EXPECT_TRUE(ReceivesAtOnce(tk.C()));     // one tick was waiting
+    EXPECT_FALSE(ReceivesAtOnce(tk.C()));    // and only one
     EXPECT_EQ(tk.C().Recv(), kEpoch + Seconds(6));  // the schedule is kept
     tk.Stop();
   });
@@ -212,9 +207,9 @@ TEST(Time, TickerStop) {
     go::Ticker tk(Seconds(1));
     go::Sleep(Milliseconds(1500));  // one tick waiting
     tk.Stop();
-    EXPECT_FALSE(Ready(tk.C()));
+    EXPECT_FALSE(ReceivesAtOnce(tk.C()));
     go::Sleep(Seconds(10));
-    EXPECT_FALSE(Ready(tk.C()));
+    EXPECT_FALSE(ReceivesAtOnce(tk.C()));
   });
 }
 
